@@ -1,0 +1,48 @@
+package v1alpha1
+
+// Condition types of a HealthCheck. Ready follows the kstatus convention: it
+// says the spec is accepted and rounds are running, whatever the targets'
+// health; Healthy and Degraded carry the targets' health.
+const (
+	// ConditionReady is True when the spec is accepted and checks run on schedule.
+	ConditionReady = "Ready"
+	// ConditionHealthy is True when no target is Down.
+	ConditionHealthy = "Healthy"
+	// ConditionDegraded is True when any target is Slow.
+	ConditionDegraded = "Degraded"
+)
+
+// Condition reasons. Event reasons reuse the Target* constants.
+const (
+	// ReasonRunning means rounds run on schedule.
+	ReasonRunning = "Running"
+	// ReasonSuspended means spec.suspend is true, so no checks run.
+	ReasonSuspended = "Suspended"
+	// ReasonSecretNotFound means a header refers to a Secret or key that does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonInvalidSpec means the spec passed admission but cannot be used, such as an unparsable status code range.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonProgressing means the first round since the last spec change has not finished yet.
+	ReasonProgressing = "Progressing"
+
+	// ReasonAllTargetsUp means every target answered as expected.
+	ReasonAllTargetsUp = "AllTargetsUp"
+	// ReasonTargetsDown means at least one target is Down.
+	ReasonTargetsDown = "TargetsDown"
+	// ReasonTargetsSlow means at least one target is Slow.
+	ReasonTargetsSlow = "TargetsSlow"
+	// ReasonNoTargetsSlow means no target is Slow.
+	ReasonNoTargetsSlow = "NoTargetsSlow"
+	// ReasonAwaitingFirstCheck means targets have not been checked yet.
+	ReasonAwaitingFirstCheck = "AwaitingFirstCheck"
+)
+
+// Event reasons, emitted on state transitions only.
+const (
+	// EventTargetDown is a Warning emitted when a target enters Down.
+	EventTargetDown = "TargetDown"
+	// EventTargetSlow is a Warning emitted when a target enters Slow.
+	EventTargetSlow = "TargetSlow"
+	// EventTargetRecovered is Normal, emitted when a target returns to Up from Down or Slow.
+	EventTargetRecovered = "TargetRecovered"
+)

@@ -1,0 +1,201 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TargetState is the judged state of one target.
+// +kubebuilder:validation:Enum=Pending;Up;Slow;Down
+type TargetState string
+
+// Target states.
+const (
+	// StatePending means the target has not been judged yet: not checked, or fewer
+	// failures than failureThreshold since it was added.
+	StatePending TargetState = "Pending"
+	// StateUp means the target answered with an expected status code within slowThreshold.
+	StateUp TargetState = "Up"
+	// StateSlow means the target answered with an expected status code, slower than slowThreshold.
+	StateSlow TargetState = "Slow"
+	// StateDown means the target failed failureThreshold checks in a row.
+	StateDown TargetState = "Down"
+)
+
+// CheckReason classifies the outcome of a target's last check.
+// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;SecretNotFound
+type CheckReason string
+
+// Check reasons.
+const (
+	// CheckOK is an expected status code within slowThreshold.
+	CheckOK CheckReason = "OK"
+	// CheckSlowResponse is an expected status code slower than slowThreshold.
+	CheckSlowResponse CheckReason = "SlowResponse"
+	// CheckUnexpectedStatus is a status code outside expectedStatusCodes.
+	CheckUnexpectedStatus CheckReason = "UnexpectedStatus"
+	// CheckTimeout is no answer within the timeout.
+	CheckTimeout CheckReason = "Timeout"
+	// CheckConnectionRefused is a refused TCP connection.
+	CheckConnectionRefused CheckReason = "ConnectionRefused"
+	// CheckDNSError is a host name that did not resolve.
+	CheckDNSError CheckReason = "DNSError"
+	// CheckTLSError is a failed TLS handshake or certificate verification.
+	CheckTLSError CheckReason = "TLSError"
+	// CheckNetworkError is any other transport failure, such as a peer that does not speak HTTP.
+	CheckNetworkError CheckReason = "NetworkError"
+	// CheckSecretNotFound means the target was not checked because a header's Secret or key is missing.
+	CheckSecretNotFound CheckReason = "SecretNotFound"
+)
+
+// HealthCheckStatus is the observed state of a HealthCheck.
+type HealthCheckStatus struct {
+	// ObservedGeneration is the generation of the spec that the last completed round checked.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// LastRunTime is when the last completed round started.
+	// +optional
+	LastRunTime *metav1.Time `json:"lastRunTime,omitempty"`
+
+	// NextRunTime is when the next round is due to start.
+	// +optional
+	NextRunTime *metav1.Time `json:"nextRunTime,omitempty"`
+
+	// LastRunDuration is how long the last round took, such as 1.21s.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	LastRunDuration *metav1.Duration `json:"lastRunDuration,omitempty"`
+
+	// Summary counts the targets by state.
+	// +optional
+	Summary *Summary `json:"summary,omitempty"`
+
+	// Targets holds the state of each target, sorted by URL.
+	// +optional
+	// +listType=map
+	// +listMapKey=url
+	// +kubebuilder:validation:MaxItems=500
+	Targets []TargetStatus `json:"targets,omitempty"`
+
+	// Conditions: Ready (the spec is accepted and rounds run), Healthy (no target is
+	// Down) and Degraded (a target is Slow).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Summary counts the targets of a HealthCheck by state.
+type Summary struct {
+	// Total is the number of targets.
+	// +optional
+	Total int32 `json:"total"`
+	// Up is the number of targets in state Up.
+	// +optional
+	Up int32 `json:"up"`
+	// Slow is the number of targets in state Slow.
+	// +optional
+	Slow int32 `json:"slow"`
+	// Down is the number of targets in state Down.
+	// +optional
+	Down int32 `json:"down"`
+	// Pending is the number of targets in state Pending.
+	// +optional
+	Pending int32 `json:"pending"`
+}
+
+// TargetStatus is the state of one target.
+type TargetStatus struct {
+	// URL is the target's URL, as in the spec.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	URL string `json:"url"`
+
+	// Name is the target's display name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Name string `json:"name,omitempty"`
+
+	// State is the judged state of the target.
+	// +required
+	State TargetState `json:"state"`
+
+	// StatusCode is the HTTP status code of the last check, 0 when there was no response.
+	// +optional
+	StatusCode int32 `json:"statusCode"`
+
+	// LatencyMs is the latency of the last check in milliseconds.
+	// +optional
+	LatencyMs int64 `json:"latencyMs"`
+
+	// Reason classifies the outcome of the last check.
+	// +optional
+	Reason CheckReason `json:"reason,omitempty"`
+
+	// Message describes the last check in a few words; it never holds bytes read from
+	// the target or secret values.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+
+	// ConsecutiveFailures counts failed checks in a row, up to failureThreshold.
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures"`
+
+	// ConsecutiveSuccesses counts good checks in a row, up to successThreshold.
+	// +optional
+	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses"`
+
+	// LastCheckTime is when the last check of this target started.
+	// +optional
+	LastCheckTime *metav1.Time `json:"lastCheckTime,omitempty"`
+
+	// LastTransitionTime is when State last changed.
+	// +optional
+	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+}
+
+// HealthCheck checks a list of HTTP endpoints on an interval and reports which are
+// up, slow or down.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=hck,categories=monitoring
+// +kubebuilder:printcolumn:name="Targets",type=integer,JSONPath=`.status.summary.total`
+// +kubebuilder:printcolumn:name="Up",type=integer,JSONPath=`.status.summary.up`
+// +kubebuilder:printcolumn:name="Slow",type=integer,JSONPath=`.status.summary.slow`
+// +kubebuilder:printcolumn:name="Down",type=integer,JSONPath=`.status.summary.down`
+// +kubebuilder:printcolumn:name="Healthy",type=string,JSONPath=`.status.conditions[?(@.type=="Healthy")].status`
+// +kubebuilder:printcolumn:name="Last Check",type=date,JSONPath=`.status.lastRunTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Interval",type=string,JSONPath=`.spec.interval`,priority=1
+// +kubebuilder:printcolumn:name="Workers",type=integer,JSONPath=`.spec.workers`,priority=1
+type HealthCheck struct {
+	metav1.TypeMeta `json:",inline"`
+	// ObjectMeta is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec lists the targets and thresholds.
+	// +required
+	Spec HealthCheckSpec `json:"spec"`
+
+	// Status is the observed state, written by the operator.
+	// +optional
+	Status HealthCheckStatus `json:"status,omitempty"`
+}
+
+// HealthCheckList is a list of HealthChecks.
+// +kubebuilder:object:root=true
+type HealthCheckList struct {
+	metav1.TypeMeta `json:",inline"`
+	// ListMeta is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the HealthChecks.
+	Items []HealthCheck `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&HealthCheck{}, &HealthCheckList{})
+}

@@ -1,0 +1,200 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Limits of the API, exported so the operator and the plugin enforce the same bounds
+// the schema does.
+const (
+	// MaxTargets is the most targets one HealthCheck may list; it keeps status well
+	// under etcd's request size limit.
+	MaxTargets = 500
+	// MaxURLLength is the longest URL a target may have.
+	MaxURLLength = 2048
+	// MaxMessageLength is the longest per-target status message.
+	MaxMessageLength = 256
+)
+
+// HTTPMethod is the request method of a check.
+// +kubebuilder:validation:Enum=GET;HEAD
+type HTTPMethod string
+
+// Methods a check can use.
+const (
+	// MethodGet sends a GET request; the body is read up to a small bound, then dropped.
+	MethodGet HTTPMethod = "GET"
+	// MethodHead sends a HEAD request.
+	MethodHead HTTPMethod = "HEAD"
+)
+
+// HealthCheckSpec lists the URLs to check and how to judge their answers.
+// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.interval) || duration(self.timeout) <= duration(self.interval)",message="timeout must not be longer than interval"
+// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || self.targets.all(t, !has(t.timeout) || duration(t.timeout) <= duration(self.interval))",message="a target's timeout must not be longer than interval"
+type HealthCheckSpec struct {
+	// Targets are the URLs to check, each at most once.
+	// +required
+	// +listType=map
+	// +listMapKey=url
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=500
+	Targets []Target `json:"targets"`
+
+	// Interval is how often the targets are checked, measured from the start of one
+	// round to the start of the next, such as 30s or 1m. At least 1s.
+	// +optional
+	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 30s, 1m or 1h30m (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) >= duration('1s')",message="must be at least 1s"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// Timeout is the deadline of each request. When unset it is 8s, or the interval
+	// when that is shorter; an explicit timeout longer than the interval is rejected.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 8s or 500ms (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// SlowThreshold is the latency above which an expected answer counts as Slow.
+	// When unset it is 2s. An explicit value must be below an explicit timeout.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 2s or 500ms (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
+	SlowThreshold *metav1.Duration `json:"slowThreshold,omitempty"`
+
+	// Workers is how many checks of this HealthCheck run at once.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Workers int32 `json:"workers,omitempty"`
+
+	// FailureThreshold is how many consecutive failed checks turn a target Down.
+	// Fewer failures keep its previous state.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	FailureThreshold int32 `json:"failureThreshold,omitempty"`
+
+	// SuccessThreshold is how many consecutive good checks bring a Down target back Up.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	SuccessThreshold int32 `json:"successThreshold,omitempty"`
+
+	// Suspend stops all checks while true; the Ready condition then says Suspended.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// Target is one URL to check.
+// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
+type Target struct {
+	// URL is the absolute http or https URL to request. Credentials in the URL are
+	// rejected: send them in a header whose value comes from a Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[hH][tT][tT][pP][sS]?://')",message="url must be an absolute http:// or https:// URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[hH][tT][tT][pP][sS]?://') || (isURL(self) && url(self).getHostname() != '')",message="url must have a host"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')",message="url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef"
+	URL string `json:"url"`
+
+	// Name is a short display name used in events and metrics. Defaults to the URL,
+	// with any query string redacted.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name,omitempty"`
+
+	// Method is the HTTP method of the check.
+	// +optional
+	// +kubebuilder:default=GET
+	Method HTTPMethod `json:"method,omitempty"`
+
+	// ExpectedStatusCodes are the status codes that count as a good answer, each a
+	// code such as "200" or an inclusive range such as "200-299".
+	// +optional
+	// +kubebuilder:default={"200-299"}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:MaxLength=7
+	// +kubebuilder:validation:items:Pattern=`^[1-5][0-9][0-9](-[1-5][0-9][0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self.all(c, !c.contains('-') || int(c.split('-')[0]) <= int(c.split('-')[1]))",message="a status code range must run from low to high, such as 200-299"
+	ExpectedStatusCodes []string `json:"expectedStatusCodes,omitempty"`
+
+	// Timeout overrides spec.timeout for this target.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 8s or 500ms (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// SlowThreshold overrides spec.slowThreshold for this target.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 2s or 500ms (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
+	SlowThreshold *metav1.Duration `json:"slowThreshold,omitempty"`
+
+	// Headers are sent with every request of this target.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=10
+	Headers []HTTPHeader `json:"headers,omitempty"`
+}
+
+// HTTPHeader is a request header with a literal value or one read from a Secret.
+// +kubebuilder:validation:XValidation:rule="has(self.value) != has(self.valueFrom)",message="exactly one of value or valueFrom must be set"
+type HTTPHeader struct {
+	// Name is the header's name, an HTTP token such as X-Api-Key.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-!#$%&\\'*+.^_|~0-9A-Za-z\\x60]+$')",message="header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
+	Name string `json:"name"`
+
+	// Value is the header's literal value. It is not secret: use valueFrom for credentials.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.contains('\\r') && !self.contains('\\n')",message="header value must not contain CR or LF"
+	Value string `json:"value,omitempty"`
+
+	// ValueFrom reads the header's value from a Secret in the HealthCheck's namespace.
+	// The value never appears in status, events, logs or metrics.
+	// +optional
+	ValueFrom *HeaderValueSource `json:"valueFrom,omitempty"`
+}
+
+// HeaderValueSource names where a header value comes from.
+type HeaderValueSource struct {
+	// SecretKeyRef selects a key of a Secret in the HealthCheck's namespace.
+	// +required
+	SecretKeyRef SecretKeySelector `json:"secretKeyRef"`
+}
+
+// SecretKeySelector selects a key of a Secret in the same namespace.
+type SecretKeySelector struct {
+	// Name is the Secret's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key is the key within the Secret's data.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}

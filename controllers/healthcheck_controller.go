@@ -1,0 +1,281 @@
+// Package controllers holds the HealthCheck reconciler: a thin layer that turns a
+// HealthCheck into rounds of the checker and rounds into status and events.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+// DefaultStatusRefreshInterval is how stale lastRunTime and latencies may get on a
+// steady HealthCheck before status is written anyway (the kubelet's node status
+// habit: write on change, and on a slow heartbeat).
+const DefaultStatusRefreshInterval = time.Minute
+
+// HealthCheckReconciler reconciles HealthCheck objects.
+type HealthCheckReconciler struct {
+	client.Client
+	// APIReader reads Secrets straight from the API server, so the operator caches no Secret values.
+	APIReader client.Reader
+	// Recorder emits core/v1 Events. Not the events.k8s.io recorder: that one folds
+	// events of the same reason into one series whatever their notes, which would
+	// hide every target's transition but the first.
+	Recorder record.EventRecorder
+	// Clock schedules rounds and measures them; nil means the real clock.
+	Clock clock.PassiveClock
+	// Checker runs the HTTP checks; nil means checker.New with defaults.
+	Checker *checker.Checker
+	// StatusRefreshInterval bounds how stale status timestamps get when nothing else changed.
+	StatusRefreshInterval time.Duration
+	// MaxConcurrentReconciles is how many HealthChecks reconcile at once; rounds run apart from it.
+	MaxConcurrentReconciles int
+
+	rounds *rounds
+}
+
+// +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile runs the steps of one HealthCheck: fetch, start or collect its round,
+// write status once, then report transitions as events.
+func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	hc := &monitoringv1alpha1.HealthCheck{}
+	if err := r.Get(ctx, req.NamespacedName, hc); err != nil {
+		r.rounds.stop(req.NamespacedName) // deleted: cancel its in-flight checks
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !hc.DeletionTimestamp.IsZero() {
+		r.rounds.stop(req.NamespacedName)
+		return ctrl.Result{}, nil
+	}
+	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(hc))
+	ctx = ctrl.LoggerInto(ctx, log)
+
+	base := hc.DeepCopy()
+	result, transitions, err := r.reconcile(ctx, hc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if statusChanged(&base.Status, &hc.Status, r.StatusRefreshInterval) {
+		if err := r.Status().Patch(ctx, hc, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
+		}
+		log.V(1).Info("Wrote status")
+	}
+	// Events go out only once status records the transition, so a failed write
+	// cannot announce a transition twice.
+	r.notify(hc, transitions)
+	return result, nil
+}
+
+// reconcile runs the steps between fetch and status write.
+func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, []transition, error) {
+	key := client.ObjectKeyFromObject(hc)
+	if hc.Spec.Suspend {
+		r.rounds.stop(key)
+		markSuspended(hc)
+		return ctrl.Result{}, nil, nil
+	}
+	transitions := r.collectRound(hc)
+	result, err := r.scheduleRound(ctx, hc)
+	return result, transitions, err
+}
+
+// collectRound folds the HealthCheck's finished round, if any, into status.
+// Sets Healthy, Degraded and Ready (Running or SecretNotFound) and observedGeneration.
+func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck) []transition {
+	rnd := r.rounds.takeFinished(client.ObjectKeyFromObject(hc))
+	if rnd == nil || rnd.generation != hc.Generation {
+		return nil // none, or one for a spec that has since changed
+	}
+	th := thresholds{failure: hc.Spec.FailureThreshold, success: hc.Spec.SuccessThreshold}
+	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, interval(hc.Spec))
+	hc.Status.ObservedGeneration = hc.Generation
+	markRunning(hc, rnd.probes)
+	return transitions
+}
+
+// scheduleRound starts the next round when it is due, or asks to be called back
+// when it will be. A round's completion wakes the reconciler by itself.
+// Sets Ready=Unknown (Progressing) while the first round of a new spec runs.
+func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, error) {
+	key := client.ObjectKeyFromObject(hc)
+	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation {
+		return ctrl.Result{}, nil
+	}
+	now := r.Clock.Now()
+	if due := r.nextRun(hc); now.Before(due) {
+		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
+	}
+
+	probes, err := buildProbes(ctx, r.APIReader, hc)
+	var invalid *invalidSpecError
+	if errors.As(err, &invalid) {
+		r.rounds.stop(key)
+		markInvalid(hc, invalid)
+		return ctrl.Result{}, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	r.rounds.start(hc, probes)
+	if hc.Status.ObservedGeneration != hc.Generation {
+		markProgressing(hc)
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Started round", "targets", len(probes))
+	return ctrl.Result{}, nil
+}
+
+// nextRun is when the HealthCheck's next round is due: at once for a spec not yet
+// checked, else one interval after the previous round started, so a round's own
+// duration causes no drift.
+func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time.Time {
+	if hc.Status.ObservedGeneration != hc.Generation {
+		return time.Time{}
+	}
+	last, ok := r.rounds.lastStarted(client.ObjectKeyFromObject(hc))
+	if !ok {
+		if hc.Status.LastRunTime == nil {
+			return time.Time{}
+		}
+		last = hc.Status.LastRunTime.Time // restarted: carry on from status
+	}
+	return last.Add(interval(hc.Spec))
+}
+
+// notify emits one event per reported transition.
+func (r *HealthCheckReconciler) notify(hc *monitoringv1alpha1.HealthCheck, transitions []transition) {
+	for _, t := range transitions {
+		eventType, reason, note := describe(t, hc.Spec.FailureThreshold)
+		r.Recorder.Event(hc, eventType, reason, note)
+	}
+}
+
+// describe words a transition as an event: type, reason and a note that names the
+// target and the evidence.
+func describe(t transition, failureThreshold int32) (eventType, reason, note string) {
+	name := t.target.Name
+	switch t.target.State {
+	case monitoringv1alpha1.StateDown:
+		failures := "consecutive failures"
+		if t.target.ConsecutiveFailures == 1 {
+			failures = "consecutive failure"
+		}
+		return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetDown,
+			fmt.Sprintf("%s %s (%d %s)", name, t.evidence, t.target.ConsecutiveFailures, failures)
+	case monitoringv1alpha1.StateSlow:
+		return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetSlow, fmt.Sprintf("%s %s", name, t.evidence)
+	default:
+		return corev1.EventTypeNormal, monitoringv1alpha1.EventTargetRecovered,
+			fmt.Sprintf("%s %s (was %s)", name, t.evidence, t.from)
+	}
+}
+
+func markRunning(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
+	cond := metav1.Condition{
+		Type:               monitoringv1alpha1.ConditionReady,
+		Status:             metav1.ConditionTrue,
+		Reason:             monitoringv1alpha1.ReasonRunning,
+		Message:            fmt.Sprintf("Checking %d targets every %s", len(probes), interval(hc.Spec)),
+		ObservedGeneration: hc.Generation,
+	}
+	for _, p := range probes {
+		if p.skip == monitoringv1alpha1.CheckSecretNotFound {
+			cond.Status, cond.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonSecretNotFound
+			cond.Message = fmt.Sprintf("Target %s is not checked: %s", p.name, p.skipMessage)
+			break
+		}
+	}
+	meta.SetStatusCondition(&hc.Status.Conditions, cond)
+}
+
+func markProgressing(hc *monitoringv1alpha1.HealthCheck) {
+	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
+		Type:               monitoringv1alpha1.ConditionReady,
+		Status:             metav1.ConditionUnknown,
+		Reason:             monitoringv1alpha1.ReasonProgressing,
+		Message:            fmt.Sprintf("First round of generation %d is running", hc.Generation),
+		ObservedGeneration: hc.Generation,
+	})
+}
+
+func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
+	hc.Status.ObservedGeneration = hc.Generation
+	hc.Status.NextRunTime = nil
+	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
+		Type:               monitoringv1alpha1.ConditionReady,
+		Status:             metav1.ConditionFalse,
+		Reason:             monitoringv1alpha1.ReasonSuspended,
+		Message:            "Checks are suspended by spec.suspend",
+		ObservedGeneration: hc.Generation,
+	})
+}
+
+func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *invalidSpecError) {
+	hc.Status.ObservedGeneration = hc.Generation
+	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
+		Type:               monitoringv1alpha1.ConditionReady,
+		Status:             metav1.ConditionFalse,
+		Reason:             monitoringv1alpha1.ReasonInvalidSpec,
+		Message:            err.Error(),
+		ObservedGeneration: hc.Generation,
+	})
+}
+
+// SetupWithManager registers the reconciler. Only spec changes (generation) start
+// work from watch events, so the operator's own status writes never cause a round;
+// finished rounds wake the reconciler through a channel.
+func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.Checker == nil {
+		r.Checker = checker.New(checker.Options{})
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.StatusRefreshInterval <= 0 {
+		r.StatusRefreshInterval = DefaultStatusRefreshInterval
+	}
+	run := func(ctx context.Context, targets []checker.Target, workers int) []checker.Result {
+		return r.Checker.Run(ctx, targets, workers, nil)
+	}
+	r.rounds = newRounds(run, r.Clock)
+	if err := mgr.Add(r.rounds); err != nil {
+		return fmt.Errorf("adding the round runner: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.rounds.wake, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Named("healthcheck").
+		Complete(r)
+}
+
+// invalidSpecError is a spec the schema let through but the operator cannot use.
+type invalidSpecError struct{ msg string }
+
+func (e *invalidSpecError) Error() string { return e.msg }

@@ -1,0 +1,207 @@
+package controllers
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+// thresholds are the consecutive counts that move a target between states.
+type thresholds struct {
+	failure int32
+	success int32
+}
+
+// transition is a change of a target's state that users are told about.
+type transition struct {
+	from   monitoringv1alpha1.TargetState
+	target monitoringv1alpha1.TargetStatus
+	// evidence is the check's own description, such as "returned 503 in 120ms".
+	evidence string
+}
+
+// judge folds one check result into a target's previous status. It is a pure
+// function of its inputs: the state machine of the operator.
+//
+// A good answer (an expected status code) makes a target Up or Slow at once,
+// unless the target is Down: then it needs th.success good answers in a row.
+// A failure counts up consecutiveFailures and turns the target Down at
+// th.failure; fewer failures keep the previous state. The counters stop at their
+// threshold, past which they change nothing, so a steady target has a steady
+// status and costs no API writes.
+func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, th thresholds, now metav1.Time) monitoringv1alpha1.TargetStatus {
+	next := prev
+	if next.State == "" {
+		next.State = monitoringv1alpha1.StatePending
+	}
+	next.StatusCode = int32(res.StatusCode)
+	next.LatencyMs = res.Latency.Milliseconds()
+	next.Reason = monitoringv1alpha1.CheckReason(res.Reason)
+	next.Message = res.Message
+	checked := metav1.NewTime(res.CheckedAt)
+	next.LastCheckTime = &checked
+
+	if res.OK() {
+		next.ConsecutiveFailures = 0
+		next.ConsecutiveSuccesses = min(prev.ConsecutiveSuccesses+1, th.success)
+		if next.State != monitoringv1alpha1.StateDown || next.ConsecutiveSuccesses >= th.success {
+			next.State = monitoringv1alpha1.StateUp
+			if res.Slow {
+				next.State = monitoringv1alpha1.StateSlow
+			}
+		}
+	} else {
+		next.ConsecutiveSuccesses = 0
+		next.ConsecutiveFailures = min(prev.ConsecutiveFailures+1, th.failure)
+		if next.ConsecutiveFailures >= th.failure {
+			next.State = monitoringv1alpha1.StateDown
+		}
+	}
+	if next.State != prev.State || next.LastTransitionTime == nil {
+		next.LastTransitionTime = &now
+	}
+	return next
+}
+
+// isReported tells whether moving from one state to another emits an event:
+// entering Down, entering Slow, and returning to Up from Down or Slow.
+func isReported(from, to monitoringv1alpha1.TargetState) bool {
+	if from == to {
+		return false
+	}
+	switch to {
+	case monitoringv1alpha1.StateDown, monitoringv1alpha1.StateSlow:
+		return true
+	case monitoringv1alpha1.StateUp:
+		return from == monitoringv1alpha1.StateDown || from == monitoringv1alpha1.StateSlow
+	}
+	return false
+}
+
+// applyRound writes a finished round into status: every target's new state, the
+// summary, the round's timing and the Healthy and Degraded conditions. It returns
+// the transitions to report.
+func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, interval time.Duration) []transition {
+	previous := make(map[string]monitoringv1alpha1.TargetStatus, len(status.Targets))
+	for _, t := range status.Targets {
+		previous[t.URL] = t
+	}
+
+	started := metav1.NewTime(rnd.started)
+	targets := make([]monitoringv1alpha1.TargetStatus, 0, len(rnd.probes))
+	var transitions []transition
+	for i, p := range rnd.probes {
+		prev, seen := previous[p.url]
+		if !seen {
+			prev = monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StatePending}
+		}
+		prev.URL, prev.Name = p.url, p.name
+		if p.skip != "" {
+			targets = append(targets, skipped(prev, p))
+			continue
+		}
+		next := judge(prev, rnd.results[i], th, started)
+		if isReported(prev.State, next.State) {
+			transitions = append(transitions, transition{from: prev.State, target: next, evidence: rnd.results[i].Message})
+		}
+		targets = append(targets, next)
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].URL < targets[j].URL })
+
+	next := metav1.NewTime(rnd.started.Add(interval))
+	status.Targets = targets
+	status.Summary = summarize(targets)
+	status.LastRunTime = &started
+	status.NextRunTime = &next
+	status.LastRunDuration = &metav1.Duration{Duration: rnd.duration.Round(10 * time.Millisecond)}
+	setHealthConditions(status, generation)
+	return transitions
+}
+
+// skipped is the status of a target that was not checked this round: its state
+// and counters stay, and the reason says why.
+func skipped(prev monitoringv1alpha1.TargetStatus, p probe) monitoringv1alpha1.TargetStatus {
+	prev.Reason = p.skip
+	prev.Message = p.skipMessage
+	prev.StatusCode = 0
+	prev.LatencyMs = 0
+	return prev
+}
+
+func summarize(targets []monitoringv1alpha1.TargetStatus) *monitoringv1alpha1.Summary {
+	s := &monitoringv1alpha1.Summary{Total: int32(len(targets))}
+	for _, t := range targets {
+		switch t.State {
+		case monitoringv1alpha1.StateUp:
+			s.Up++
+		case monitoringv1alpha1.StateSlow:
+			s.Slow++
+		case monitoringv1alpha1.StateDown:
+			s.Down++
+		default:
+			s.Pending++
+		}
+	}
+	return s
+}
+
+// setHealthConditions derives Healthy and Degraded from the summary.
+func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generation int64) {
+	s := status.Summary
+	healthy := metav1.Condition{Type: monitoringv1alpha1.ConditionHealthy, ObservedGeneration: generation}
+	switch {
+	case s.Down > 0:
+		healthy.Status, healthy.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown
+		healthy.Message = fmt.Sprintf("%d of %d targets are Down", s.Down, s.Total)
+	case s.Pending == s.Total:
+		healthy.Status, healthy.Reason = metav1.ConditionUnknown, monitoringv1alpha1.ReasonAwaitingFirstCheck
+		healthy.Message = "No target has been judged yet"
+	default:
+		healthy.Status, healthy.Reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonAllTargetsUp
+		healthy.Message = fmt.Sprintf("No target is Down: %d Up, %d Slow, %d Pending", s.Up, s.Slow, s.Pending)
+	}
+	meta.SetStatusCondition(&status.Conditions, healthy)
+
+	degraded := metav1.Condition{Type: monitoringv1alpha1.ConditionDegraded, ObservedGeneration: generation}
+	if s.Slow > 0 {
+		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsSlow
+		degraded.Message = fmt.Sprintf("%d of %d targets are Slow", s.Slow, s.Total)
+	} else {
+		degraded.Status, degraded.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargetsSlow
+		degraded.Message = "No target is Slow"
+	}
+	meta.SetStatusCondition(&status.Conditions, degraded)
+}
+
+// statusChanged tells whether a status write is due: something other than the
+// round's timestamps and measurements changed, or the last written round is older
+// than refresh, so that lastRunTime and latencies never go stale for long.
+func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh time.Duration) bool {
+	if !equality.Semantic.DeepEqual(withoutMeasurements(old), withoutMeasurements(updated)) {
+		return true
+	}
+	if updated.LastRunTime == nil || equality.Semantic.DeepEqual(old.LastRunTime, updated.LastRunTime) {
+		return false
+	}
+	return old.LastRunTime == nil || updated.LastRunTime.Sub(old.LastRunTime.Time) >= refresh
+}
+
+// withoutMeasurements copies a status without what changes on every round of a
+// steady target: times, latencies and the messages that quote them.
+func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.HealthCheckStatus {
+	c := s.DeepCopy()
+	c.LastRunTime, c.NextRunTime, c.LastRunDuration = nil, nil, nil
+	for i := range c.Targets {
+		c.Targets[i].LastCheckTime = nil
+		c.Targets[i].LatencyMs = 0
+		c.Targets[i].Message = ""
+	}
+	return c
+}

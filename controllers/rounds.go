@@ -1,0 +1,169 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+// checkFunc runs one round of checks: at most workers at once, results in input order.
+type checkFunc func(ctx context.Context, targets []checker.Target, workers int) []checker.Result
+
+// round is one pass over a HealthCheck's targets, run in its own goroutine so a
+// long round never holds a reconcile worker.
+type round struct {
+	generation int64
+	probes     []probe
+	started    time.Time
+	cancel     context.CancelFunc
+
+	// Set when the round finished; read only after done is closed.
+	results  []checker.Result
+	duration time.Duration
+	done     chan struct{}
+}
+
+// rounds runs the rounds of all HealthChecks and wakes the reconciler when one
+// finishes. It is a manager Runnable: stopping the manager cancels every round and
+// waits for them. At most one round per HealthCheck exists at a time.
+type rounds struct {
+	check checkFunc
+	clock clock.PassiveClock
+	wake  chan event.GenericEvent
+
+	mu      sync.Mutex
+	base    context.Context
+	stopAll context.CancelFunc
+	current map[types.NamespacedName]*round
+	// lastStart remembers when the latest round of each HealthCheck started, since
+	// status, which also records it, is not written after every round.
+	lastStart map[types.NamespacedName]time.Time
+	wg        sync.WaitGroup
+}
+
+func newRounds(check checkFunc, clk clock.PassiveClock) *rounds {
+	base, cancel := context.WithCancel(context.Background())
+	return &rounds{
+		check:     check,
+		clock:     clk,
+		wake:      make(chan event.GenericEvent, 1024),
+		base:      base,
+		stopAll:   cancel,
+		current:   map[types.NamespacedName]*round{},
+		lastStart: map[types.NamespacedName]time.Time{},
+	}
+}
+
+// Start blocks until ctx ends, then cancels all rounds and waits for them.
+func (r *rounds) Start(ctx context.Context) error {
+	<-ctx.Done()
+	r.stopAll()
+	r.wg.Wait()
+	return nil
+}
+
+// NeedLeaderElection is true: only the leader checks.
+func (r *rounds) NeedLeaderElection() bool { return true }
+
+// start begins a round of hc's probes, replacing (and cancelling) any round of hc
+// still in flight.
+func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
+	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
+	targets := make([]checker.Target, 0, len(probes))
+	index := make([]int, 0, len(probes))
+	for i, p := range probes {
+		if p.skip == "" {
+			targets = append(targets, p.target)
+			index = append(index, i)
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.current[key]; old != nil {
+		old.cancel()
+	}
+	ctx, cancel := context.WithCancel(r.base)
+	rnd := &round{
+		generation: hc.Generation,
+		probes:     probes,
+		started:    r.clock.Now(),
+		cancel:     cancel,
+		done:       make(chan struct{}),
+	}
+	r.current[key] = rnd
+	r.lastStart[key] = rnd.started
+	wakeObj := &monitoringv1alpha1.HealthCheck{}
+	wakeObj.Namespace, wakeObj.Name = hc.Namespace, hc.Name
+	workers := int(hc.Spec.Workers)
+
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer cancel()
+		checked := r.check(ctx, targets, workers)
+		rnd.results = make([]checker.Result, len(probes))
+		for j, res := range checked {
+			rnd.results[index[j]] = res
+		}
+		rnd.duration = r.clock.Since(rnd.started)
+		close(rnd.done)
+		if ctx.Err() != nil {
+			return // replaced or stopped: nobody waits for these results
+		}
+		select {
+		case r.wake <- event.GenericEvent{Object: wakeObj}:
+		case <-r.base.Done():
+		}
+	}()
+}
+
+// inFlight returns hc's current round, finished or not.
+func (r *rounds) inFlight(key types.NamespacedName) *round {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current[key]
+}
+
+// takeFinished removes and returns hc's round if it has finished.
+func (r *rounds) takeFinished(key types.NamespacedName) *round {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rnd := r.current[key]
+	if rnd == nil {
+		return nil
+	}
+	select {
+	case <-rnd.done:
+		delete(r.current, key)
+		return rnd
+	default:
+		return nil
+	}
+}
+
+// lastStarted is when hc's latest round started in this process.
+func (r *rounds) lastStarted(key types.NamespacedName) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.lastStart[key]
+	return t, ok
+}
+
+// stop cancels hc's round, if any, and forgets hc.
+func (r *rounds) stop(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rnd := r.current[key]; rnd != nil {
+		rnd.cancel()
+	}
+	delete(r.current, key)
+	delete(r.lastStart, key)
+}

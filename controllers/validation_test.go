@@ -1,0 +1,96 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// TestInvalidHealthChecksAreRejectedWithAClearMessage applies each invalid spec to
+// the real API server and checks that the error names the field and the problem.
+func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
+	ns := newNamespace(t)
+	tooMany := "targets:\n"
+	for i := range 501 {
+		tooMany += fmt.Sprintf("- url: http://example.com/%d\n", i)
+	}
+	longURL := "http://example.com/" + strings.Repeat("a", 2040)
+
+	cases := []struct {
+		name string
+		spec string
+		want string
+	}{
+		{"no targets", "targets: []", "spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items"},
+		{"targets missing", "interval: 30s", "spec.targets: Required value"},
+		{"501 targets", tooMany, "spec.targets: Too many: 501: must have at most 500 items"},
+		{"empty url", `targets: [{url: ""}]`, "spec.targets[0].url: Invalid value: \"\": spec.targets[0].url in body should be at least 1 chars long"},
+		{"relative url", `targets: [{url: /healthz}]`, "spec.targets[0].url: Invalid value: \"/healthz\": url must be an absolute http:// or https:// URL"},
+		{"ftp url", `targets: [{url: "ftp://example.com/x"}]`, "url must be an absolute http:// or https:// URL"},
+		{"file url", `targets: [{url: "file:///etc/passwd"}]`, "url must be an absolute http:// or https:// URL"},
+		{"host-less url", `targets: [{url: "http:///healthz"}]`, "spec.targets[0].url: Invalid value: \"http:///healthz\": url must have a host"},
+		{"credentials in url", `targets: [{url: "https://user:pw@example.com/"}]`, "url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef"},
+		{"url too long", `targets: [{url: "` + longURL + `"}]`, "spec.targets[0].url: Too long: may not be more than 2048 bytes"},
+		{"duplicate urls", `targets: [{url: "http://a.example/"}, {url: "http://a.example/"}]`, `spec.targets[1]: Duplicate value: {"url":"http://a.example/"}`},
+		{"zero interval", `{interval: 0s, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"0s\": must be at least 1s"},
+		{"negative interval", `{interval: -1s, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"-1s\": must be a duration such as 30s, 1m or 1h30m (units h, m, s, ms)"},
+		{"days", `{interval: 1d, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"1d\": must be a duration such as 30s, 1m or 1h30m"},
+		{"microseconds", `{interval: 100us, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"100us\": must be a duration such as 30s, 1m or 1h30m"},
+		{"zero timeout", `{timeout: 0s, targets: [{url: "http://a.example/"}]}`, "spec.timeout: Invalid value: \"0s\": must be greater than 0s"},
+		{"timeout above interval", `{interval: 10s, timeout: 11s, targets: [{url: "http://a.example/"}]}`, "spec: Invalid value: timeout must not be longer than interval"},
+		{"target timeout above interval", `{interval: 10s, targets: [{url: "http://a.example/", timeout: 1m}]}`, "a target's timeout must not be longer than interval"},
+		{"slow threshold not below timeout", `{timeout: 2s, slowThreshold: 2s, targets: [{url: "http://a.example/"}]}`, "spec: Invalid value: slowThreshold must be below timeout"},
+		{"target slow threshold not below its timeout", `{targets: [{url: "http://a.example/", timeout: 1s, slowThreshold: 3s}]}`, "spec.targets[0]: Invalid value: slowThreshold must be below timeout"},
+		{"zero workers", `{workers: 0, targets: [{url: "http://a.example/"}]}`, "spec.workers: Invalid value: 0: spec.workers in body should be greater than or equal to 1"},
+		{"101 workers", `{workers: 101, targets: [{url: "http://a.example/"}]}`, "spec.workers: Invalid value: 101: spec.workers in body should be less than or equal to 100"},
+		{"failure threshold 11", `{failureThreshold: 11, targets: [{url: "http://a.example/"}]}`, "spec.failureThreshold: Invalid value: 11: spec.failureThreshold in body should be less than or equal to 10"},
+		{"success threshold 0", `{successThreshold: 0, targets: [{url: "http://a.example/"}]}`, "spec.successThreshold: Invalid value: 0: spec.successThreshold in body should be greater than or equal to 1"},
+		{"method POST", `targets: [{url: "http://a.example/", method: POST}]`, "spec.targets[0].method: Unsupported value: \"POST\": supported values: \"GET\", \"HEAD\""},
+		{"status code word", `targets: [{url: "http://a.example/", expectedStatusCodes: ["2xx"]}]`, "spec.targets[0].expectedStatusCodes[0]: Invalid value: \"2xx\": spec.targets[0].expectedStatusCodes[0] in body should match"},
+		{"status range reversed", `targets: [{url: "http://a.example/", expectedStatusCodes: ["299-200"]}]`, "a status code range must run from low to high, such as 200-299"},
+		{"header name with space", `targets: [{url: "http://a.example/", headers: [{name: "X Key", value: v}]}]`, "spec.targets[0].headers[0].name: Invalid value: \"X Key\": header name must be an HTTP token"},
+		{"header value with newline", `targets: [{url: "http://a.example/", headers: [{name: X-Key, value: "a\r\nInjected: 1"}]}]`, "spec.targets[0].headers[0].value: Invalid value: \"a\\r\\nInjected: 1\": header value must not contain CR or LF"},
+		{"header without value", `targets: [{url: "http://a.example/", headers: [{name: X-Key}]}]`, "exactly one of value or valueFrom must be set"},
+		{"header with both values", `targets: [{url: "http://a.example/", headers: [{name: X-Key, value: v, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]`, "exactly one of value or valueFrom must be set"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			spec := map[string]any{}
+			g.Expect(yaml.Unmarshal([]byte(tc.spec), &spec)).To(Succeed())
+			obj := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "monitoring.healthcheck.dev/v1alpha1",
+				"kind":       "HealthCheck",
+				"metadata":   map[string]any{"name": fmt.Sprintf("invalid-%d", i), "namespace": ns},
+				"spec":       spec,
+			}}
+			err := k8sClient.Create(context.Background(), obj)
+			g.Expect(err).To(HaveOccurred(), "the API server accepted an invalid HealthCheck")
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+// TestValidHealthCheckIsDefaultedInTheSchema shows the defaults a user sees
+// after applying a minimal manifest: they live in the CRD, not in the operator.
+func TestValidHealthCheckIsDefaultedInTheSchema(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	hc := newHealthCheck(ns, "minimal", "https://example.com/healthz")
+	hc.Spec.Interval = nil
+	hc.Spec.Suspend = true
+	create(t, hc)
+	got := get(g, hc)
+	g.Expect(got.Spec.Interval.Duration.String()).To(Equal("30s"))
+	g.Expect(got.Spec.Workers).To(BeEquivalentTo(10))
+	g.Expect(got.Spec.FailureThreshold).To(BeEquivalentTo(1))
+	g.Expect(got.Spec.SuccessThreshold).To(BeEquivalentTo(1))
+	g.Expect(got.Spec.Timeout).To(BeNil(), "timeout defaults at run time, to 8s clamped to the interval")
+	g.Expect(string(got.Spec.Targets[0].Method)).To(Equal("GET"))
+	g.Expect(got.Spec.Targets[0].ExpectedStatusCodes).To(Equal([]string{"200-299"}))
+}

@@ -1,0 +1,372 @@
+// Package checker is a pure HTTP health-check library: targets, a worker
+// count and a clock go in; classified results come out. It has no Kubernetes
+// dependencies so it can be tested and reused on its own.
+//
+// Compared with a naive thread-pool checker it guarantees that a timed-out
+// request is really cancelled (connection closed, goroutine gone), that at
+// most a few KiB of any response body is ever read, and that every failure is
+// classified into a Reason with a message that never echoes secrets.
+package checker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Defaults applied to unset Target and Options fields.
+const (
+	// DefaultTimeout is the per-request deadline when Target.Timeout <= 0.
+	DefaultTimeout = 8 * time.Second
+	// DefaultSlowThreshold is the latency above which a good answer is slow
+	// when Target.SlowThreshold <= 0.
+	DefaultSlowThreshold = 2 * time.Second
+	// DefaultMaxBodyBytes is how much of a body is read (to allow connection
+	// reuse) before it is closed, when Options.MaxBodyBytes <= 0.
+	DefaultMaxBodyBytes = 4 << 10
+	// DefaultUserAgent is sent unless the target sets its own User-Agent, so
+	// probes are recognisable in server logs.
+	DefaultUserAgent = "healthcheck-operator"
+)
+
+// Header is one request header to send. Values may be secrets: they are sent
+// to the target but never appear in any Result or error text.
+type Header struct{ Name, Value string }
+
+// Target is one URL to check with its resolved settings.
+type Target struct {
+	// URL must be an absolute http:// or https:// URL.
+	URL string
+	// Method is "GET" or "HEAD"; "" means GET. Other methods are refused
+	// because a health probe must not mutate anything.
+	Method string
+	// Headers are added to the request. A "Host" header sets the request's
+	// Host (virtual host) instead.
+	Headers []Header
+	// Timeout is the per-request deadline; <= 0 means DefaultTimeout.
+	Timeout time.Duration
+	// SlowThreshold is the latency above which a good answer is slow;
+	// <= 0 means DefaultSlowThreshold.
+	SlowThreshold time.Duration
+	// Expected is the set of good status codes; the zero value means
+	// DefaultStatusCodes.
+	Expected StatusCodes
+}
+
+// withDefaults resolves unset fields so the rest of the code never has to.
+func (t Target) withDefaults() Target {
+	if t.Method == "" {
+		t.Method = http.MethodGet
+	}
+	if t.Timeout <= 0 {
+		t.Timeout = DefaultTimeout
+	}
+	if t.SlowThreshold <= 0 {
+		t.SlowThreshold = DefaultSlowThreshold
+	}
+	t.Expected = t.Expected.effective()
+	return t
+}
+
+// Clock is injected so tests never sleep. Now must carry a monotonic reading
+// for real clocks (time.Now does) so latencies survive wall-clock jumps.
+// Deadlines are enforced by contexts in real time, not by the Clock.
+type Clock interface {
+	Now() time.Time
+	Since(time.Time) time.Duration
+}
+
+// RealClock is the production Clock, backed by time.Now.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Since returns time.Since(t).
+func (RealClock) Since(t time.Time) time.Duration { return time.Since(t) }
+
+// Options configures a Checker. Every field has a usable zero value.
+type Options struct {
+	// Clock measures latency and stamps results; nil means RealClock{}.
+	Clock Clock
+	// Transport performs requests; nil means NewTransport().
+	Transport http.RoundTripper
+	// MaxBodyBytes is how much of a body may be read before closing it;
+	// <= 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Checker runs checks. It is safe for concurrent use. The zero value is not
+// usable; construct one with New.
+type Checker struct {
+	clock        Clock
+	client       *http.Client
+	maxBodyBytes int64
+
+	// slotWaitHook, if set (tests only), is called with a target's index
+	// when Run must wait for a free worker slot before starting it. It lets
+	// tests prove the bound without timing assumptions.
+	slotWaitHook func(index int)
+}
+
+// New returns a Checker configured by opts.
+func New(opts Options) *Checker {
+	if opts.Clock == nil {
+		opts.Clock = RealClock{}
+	}
+	if opts.Transport == nil {
+		opts.Transport = NewTransport()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return &Checker{
+		clock: opts.Clock,
+		client: &http.Client{
+			Transport:     opts.Transport,
+			CheckRedirect: checkRedirect,
+			// No Client.Timeout: each request carries its own context deadline.
+		},
+		maxBodyBytes: opts.MaxBodyBytes,
+	}
+}
+
+// Check runs one target once, under its own deadline (Target.Timeout) derived
+// from ctx. If ctx is already done, or is cancelled mid-request, the result is
+// ReasonTimeout with the message "check cancelled". It never panics on bad
+// input: a request that cannot be built yields ReasonNetworkError with an
+// "invalid request" message.
+func (c *Checker) Check(ctx context.Context, t Target) Result {
+	t = t.withDefaults()
+	start := c.clock.Now()
+	res := Result{URL: t.URL, CheckedAt: start}
+
+	if ctx.Err() != nil {
+		res.Reason, res.Message = ReasonTimeout, msgCancelled
+		return res
+	}
+
+	reqCtx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+
+	req, problem := buildRequest(reqCtx, t)
+	if req == nil {
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
+		return res
+	}
+
+	resp, err := c.client.Do(req)
+	res.Latency = c.clock.Since(start)
+	if err != nil {
+		if resp != nil {
+			// CheckRedirect failures return the last response too (body
+			// already closed by net/http; closing again is harmless).
+			resp.Body.Close()
+		}
+		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
+		return res
+	}
+
+	// Read a small, bounded amount so short bodies let the connection be
+	// reused, then close. The read is still bound by reqCtx's deadline.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBodyBytes))
+	resp.Body.Close()
+
+	res.StatusCode = resp.StatusCode
+	switch {
+	case !t.Expected.Contains(resp.StatusCode):
+		res.Reason = ReasonUnexpectedStatus
+	case res.Latency > t.SlowThreshold:
+		res.Reason, res.Slow = ReasonSlowResponse, true
+	default:
+		res.Reason = ReasonOK
+	}
+	res.Message = truncateMessage(responseMessage(resp.StatusCode, res.Latency, res.Reason, t))
+	return res
+}
+
+// failure turns a transport error into a reason and a fixed, secret-free message.
+func failure(parent, reqCtx context.Context, err error, t Target, latency time.Duration) (Reason, string) {
+	switch {
+	case errors.Is(err, errTooManyRedirects):
+		return ReasonNetworkError, msgTooManyRedirs
+	case errors.Is(parent.Err(), context.Canceled):
+		return ReasonTimeout, msgCancelled
+	case parent.Err() != nil:
+		// The caller's own deadline ran out before the target's.
+		return ReasonTimeout, "timed out after " + FormatDuration(latency)
+	case reqCtx.Err() != nil:
+		// Whatever the low-level error, our deadline caused it.
+		return ReasonTimeout, failureMessage(ReasonTimeout, t.Timeout)
+	}
+	reason := Classify(err)
+	if reason == ReasonTimeout {
+		// A phase timeout (dial, TLS handshake) fired before our deadline.
+		return reason, "timed out after " + FormatDuration(latency)
+	}
+	return reason, failureMessage(reason, t.Timeout)
+}
+
+// buildRequest validates t and builds its request. On failure it returns nil
+// and a short, fixed description that never includes the URL or header values.
+func buildRequest(ctx context.Context, t Target) (*http.Request, string) {
+	if t.Method != http.MethodGet && t.Method != http.MethodHead {
+		return nil, "method must be GET or HEAD"
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, "malformed URL"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, "URL scheme must be http or https"
+	}
+	if u.Host == "" {
+		return nil, "URL has no host"
+	}
+	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, nil)
+	if err != nil {
+		return nil, "malformed URL"
+	}
+	for _, h := range t.Headers {
+		if !validHeaderName(h.Name) {
+			return nil, "invalid header name"
+		}
+		if !validHeaderValue(h.Value) {
+			return nil, "invalid header value"
+		}
+		if http.CanonicalHeaderKey(h.Name) == "Host" {
+			// net/http ignores Header["Host"]; the virtual host goes in req.Host.
+			req.Host = h.Value
+			continue
+		}
+		req.Header.Add(h.Name, h.Value)
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", DefaultUserAgent)
+	}
+	return req, ""
+}
+
+// validHeaderName reports whether s is an RFC 9110 token. net/http would
+// reject a bad one too, but only at send time and with the name in the error.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// validHeaderValue rejects control characters (except tab), which would allow
+// header injection.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Run checks all targets with at most workers requests in flight at once
+// (workers < 1 means 1).
+//
+// onResult, if non-nil, is called once per result as each completes (like
+// Python's as_completed). Calls are serialised on Run's own goroutine and
+// never happen after Run returns; a slow callback does not hold a worker slot.
+//
+// Run returns all results in input order, with Result.Index set. One failing
+// target never cancels the others. Cancelling ctx aborts in-flight requests
+// promptly; they, and targets never started because ctx was cancelled, get
+// ReasonTimeout with the message "check cancelled".
+func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResult func(Result)) []Result {
+	results := make([]Result, len(targets))
+	if len(targets) == 0 {
+		return results
+	}
+	workers = max(1, min(workers, len(targets)))
+
+	// Buffered for every result so workers never block on the consumer, and
+	// nothing leaks even if onResult panics.
+	done := make(chan Result, len(targets))
+	go c.dispatch(ctx, targets, workers, done)
+
+	for r := range done {
+		results[r.Index] = r
+		if onResult != nil {
+			onResult(r)
+		}
+	}
+	return results
+}
+
+// dispatch starts one goroutine per target while holding a semaphore slot, and
+// closes done after every target has produced exactly one result. A channel
+// semaphore (rather than errgroup.SetLimit) lets waiting for a slot also
+// observe ctx cancellation.
+func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		acquired := false
+		if ctx.Err() == nil {
+			select {
+			case sem <- struct{}{}:
+				acquired = true
+			default:
+				// All slots busy: this is where the worker bound bites.
+				if c.slotWaitHook != nil {
+					c.slotWaitHook(i)
+				}
+				select {
+				case sem <- struct{}{}:
+					acquired = true
+				case <-ctx.Done():
+				}
+			}
+		}
+		if acquired && ctx.Err() != nil {
+			<-sem // cancelled while acquiring: don't start
+			acquired = false
+		}
+		if !acquired {
+			done <- Result{
+				Index:     i,
+				URL:       t.URL,
+				Reason:    ReasonTimeout,
+				Message:   msgCancelled,
+				CheckedAt: c.clock.Now(),
+			}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := c.Check(ctx, t)
+			r.Index = i
+			done <- r
+		})
+	}
+	wg.Wait()
+	close(done)
+}

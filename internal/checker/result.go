@@ -1,0 +1,171 @@
+package checker
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Reason classifies the outcome of one check. The values are part of a public
+// API (they appear in a Kubernetes status enum), so never rename them.
+type Reason string
+
+// The possible outcomes of a check.
+const (
+	// ReasonOK means an expected status code arrived within SlowThreshold.
+	ReasonOK Reason = "OK"
+	// ReasonSlowResponse means an expected status code arrived, but later than SlowThreshold.
+	ReasonSlowResponse Reason = "SlowResponse"
+	// ReasonUnexpectedStatus means a response arrived with a code outside Expected.
+	ReasonUnexpectedStatus Reason = "UnexpectedStatus"
+	// ReasonTimeout means no response headers arrived before the deadline, or
+	// the check was cancelled (the message then says "check cancelled").
+	ReasonTimeout Reason = "Timeout"
+	// ReasonConnectionRefused means the TCP connection was actively refused.
+	ReasonConnectionRefused Reason = "ConnectionRefused"
+	// ReasonDNSError means the host name could not be resolved.
+	ReasonDNSError Reason = "DNSError"
+	// ReasonTLSError means the TLS handshake or certificate verification failed.
+	ReasonTLSError Reason = "TLSError"
+	// ReasonNetworkError covers every other failure, including requests that
+	// could not be built and servers that do not speak HTTP.
+	ReasonNetworkError Reason = "NetworkError"
+)
+
+// AllReasons lists every Reason, e.g. for building a status enum or metrics
+// label set that must stay in sync with this package.
+var AllReasons = []Reason{
+	ReasonOK, ReasonSlowResponse, ReasonUnexpectedStatus, ReasonTimeout,
+	ReasonConnectionRefused, ReasonDNSError, ReasonTLSError, ReasonNetworkError,
+}
+
+// MaxMessageLength bounds Result.Message in runes so it always fits a status field.
+const MaxMessageLength = 256
+
+// Fixed messages. They are constants on purpose: a message must never contain
+// Go error strings (which embed the full URL, tokens included), response
+// bytes, or header values.
+const (
+	msgCancelled      = "check cancelled"
+	msgRefused        = "connection refused"
+	msgDNS            = "DNS lookup failed"
+	msgTLS            = "TLS handshake or certificate verification failed"
+	msgNetwork        = "network error"
+	msgTooManyRedirs  = "network error: stopped after 10 redirects"
+	msgInvalidRequest = "invalid request"
+)
+
+// Result is the outcome of checking one target once.
+type Result struct {
+	// Index is the position of the target in the slice given to Run (0 for Check).
+	Index int
+	// URL is the target URL as given. It may contain credentials; use
+	// RedactURL before logging it.
+	URL string
+	// StatusCode is the HTTP status code, or 0 when no response arrived.
+	StatusCode int
+	// Latency is measured with the injected Clock from request start to the
+	// response headers, or to the failure.
+	Latency time.Duration
+	// Reason classifies the outcome.
+	Reason Reason
+	// Message is a short human-readable explanation built only from safe facts
+	// (reason, status code, latency, timeout); at most MaxMessageLength runes.
+	Message string
+	// Slow is true when the status was expected but Latency > SlowThreshold.
+	Slow bool
+	// CheckedAt is the Clock time at which the check started.
+	CheckedAt time.Time
+}
+
+// OK reports whether the check succeeded: an expected status code, fast or slow.
+func (r Result) OK() bool {
+	return r.Reason == ReasonOK || r.Reason == ReasonSlowResponse
+}
+
+// Summary is the one-line summary of a round, like "Done in 1.21s | OK: 5/6".
+type Summary struct{ Total, Up, Slow, Down int }
+
+// Summarize counts results: Up = OK && !Slow, Slow = OK && Slow, Down = !OK.
+func Summarize(results []Result) Summary {
+	s := Summary{Total: len(results)}
+	for _, r := range results {
+		switch {
+		case !r.OK():
+			s.Down++
+		case r.Slow:
+			s.Slow++
+		default:
+			s.Up++
+		}
+	}
+	return s
+}
+
+// String renders the counts, e.g. "OK: 5/6 (slow: 1, down: 1)".
+func (s Summary) String() string {
+	return fmt.Sprintf("OK: %d/%d (slow: %d, down: %d)", s.Up+s.Slow, s.Total, s.Slow, s.Down)
+}
+
+// FormatDuration renders a latency for humans: "<1ms" and whole milliseconds
+// below one second ("120ms"), tenths of a second below a minute ("2.5s"), and
+// whole seconds above ("1m5s").
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0ms"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		// Truncate rather than round so 999.6ms does not print as "1000ms".
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+func responseMessage(code int, latency time.Duration, reason Reason, t Target) string {
+	switch reason {
+	case ReasonOK:
+		return fmt.Sprintf("returned %d in %s", code, FormatDuration(latency))
+	case ReasonSlowResponse:
+		return fmt.Sprintf("returned %d in %s, slower than %s", code, FormatDuration(latency), FormatDuration(t.SlowThreshold))
+	default:
+		return truncateMessage(fmt.Sprintf("returned %d in %s, expected %s", code, FormatDuration(latency), t.Expected.String()))
+	}
+}
+
+// failureMessage maps a transport failure reason to its fixed message.
+func failureMessage(reason Reason, timeout time.Duration) string {
+	switch reason {
+	case ReasonTimeout:
+		return "timed out after " + FormatDuration(timeout)
+	case ReasonConnectionRefused:
+		return msgRefused
+	case ReasonDNSError:
+		return msgDNS
+	case ReasonTLSError:
+		return msgTLS
+	default:
+		return msgNetwork
+	}
+}
+
+// truncateMessage cuts m to MaxMessageLength runes, marking the cut with "...".
+func truncateMessage(m string) string {
+	if utf8.RuneCountInString(m) <= MaxMessageLength {
+		return m
+	}
+	const ellipsis = "..."
+	n := 0
+	for i := range m {
+		if n == MaxMessageLength-len(ellipsis) {
+			return m[:i] + ellipsis
+		}
+		n++
+	}
+	return m
+}
