@@ -25,4 +25,3 @@ func eventMatching(eventType, reason, notePattern string) types.GomegaMatcher {
 		return e.Type == eventType && e.Reason == reason && note.MatchString(e.Note) && e.Count == 1, nil
 	}).WithTemplate(fmt.Sprintf("Expected event {{.Actual}} to be %s %s with a note matching %q, once", eventType, reason, notePattern))
 }
-
