@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -54,7 +56,7 @@ type HealthCheckReconciler struct {
 
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
@@ -152,7 +154,7 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 // checked, else one interval after the previous round started, so a round's own
 // duration causes no drift.
 func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time.Time {
-	if hc.Status.ObservedGeneration != hc.Generation {
+	if hc.Status.ObservedGeneration != hc.Generation || r.rounds.isRequested(client.ObjectKeyFromObject(hc)) {
 		return time.Time{}
 	}
 	last, ok := r.rounds.lastStarted(client.ObjectKeyFromObject(hc))
@@ -267,12 +269,54 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(r.rounds); err != nil {
 		return fmt.Errorf("adding the round runner: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &monitoringv1alpha1.HealthCheck{}, secretNameField, secretNames); err != nil {
+		return fmt.Errorf("indexing HealthChecks by Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.rounds.wake, &handler.EnqueueRequestForObject{})).
+		// Only Secrets' metadata is cached: values are read when a round starts.
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.healthChecksUsingSecret), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("healthcheck").
 		Complete(r)
+}
+
+// secretNameField indexes HealthChecks by the names of the Secrets their headers read.
+const secretNameField = ".spec.targets.headers.valueFrom.secretKeyRef.name"
+
+func secretNames(obj client.Object) []string {
+	hc, ok := obj.(*monitoringv1alpha1.HealthCheck)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, t := range hc.Spec.Targets {
+		for _, h := range t.Headers {
+			if h.ValueFrom != nil && !slices.Contains(names, h.ValueFrom.SecretKeyRef.Name) {
+				names = append(names, h.ValueFrom.SecretKeyRef.Name)
+			}
+		}
+	}
+	return names
+}
+
+// healthChecksUsingSecret maps a changed Secret to the HealthChecks in its
+// namespace that read it, and makes their next round due at once, so a round
+// held up by a missing Secret resumes as soon as it appears.
+func (r *HealthCheckReconciler) healthChecksUsingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	var list monitoringv1alpha1.HealthCheckList
+	if err := r.List(ctx, &list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretNameField: secret.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Listing HealthChecks that use a Secret", "secret", klog.KObj(secret))
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(list.Items))
+	for _, hc := range list.Items {
+		key := client.ObjectKeyFromObject(&hc)
+		r.rounds.requestNow(key)
+		requests = append(requests, reconcile.Request{NamespacedName: key})
+	}
+	return requests
 }
 
 // invalidSpecError is a spec the schema let through but the operator cannot use.

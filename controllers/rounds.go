@@ -45,6 +45,9 @@ type rounds struct {
 	// lastStart remembers when the latest round of each HealthCheck started, since
 	// status, which also records it, is not written after every round.
 	lastStart map[types.NamespacedName]time.Time
+	// requested marks HealthChecks whose next round is due at once, such as after
+	// a Secret they use changed.
+	requested map[types.NamespacedName]bool
 	wg        sync.WaitGroup
 }
 
@@ -58,6 +61,7 @@ func newRounds(check checkFunc, clk clock.PassiveClock) *rounds {
 		stopAll:   cancel,
 		current:   map[types.NamespacedName]*round{},
 		lastStart: map[types.NamespacedName]time.Time{},
+		requested: map[types.NamespacedName]bool{},
 	}
 }
 
@@ -100,6 +104,7 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 	}
 	r.current[key] = rnd
 	r.lastStart[key] = rnd.started
+	delete(r.requested, key)
 	wakeObj := &monitoringv1alpha1.HealthCheck{}
 	wakeObj.Namespace, wakeObj.Name = hc.Namespace, hc.Name
 	workers := int(hc.Spec.Workers)
@@ -157,6 +162,20 @@ func (r *rounds) lastStarted(key types.NamespacedName) (time.Time, bool) {
 	return t, ok
 }
 
+// requestNow makes hc's next round due at once.
+func (r *rounds) requestNow(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requested[key] = true
+}
+
+// isRequested tells whether hc's next round was asked for ahead of its schedule.
+func (r *rounds) isRequested(key types.NamespacedName) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requested[key]
+}
+
 // stop cancels hc's round, if any, and forgets hc.
 func (r *rounds) stop(key types.NamespacedName) {
 	r.mu.Lock()
@@ -166,4 +185,5 @@ func (r *rounds) stop(key types.NamespacedName) {
 	}
 	delete(r.current, key)
 	delete(r.lastStart, key)
+	delete(r.requested, key)
 }

@@ -17,6 +17,7 @@ import (
 //	/flip           answers with the code set by setFlip (200 at first)
 //	/delay/{ms}     answers 200 after that many milliseconds
 //	/hang           never answers; it records when its request is cancelled
+//	/secured        answers 200 when X-Api-Key is "s3cr3t-value", else 401
 type targetServer struct {
 	*httptest.Server
 	flip atomic.Int32
@@ -52,6 +53,10 @@ func (s *targetServer) serve(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(time.Duration(ms) * time.Millisecond):
 		case <-r.Context().Done():
 		}
+	case r.URL.Path == "/secured":
+		if r.Header.Get("X-Api-Key") != apiKey {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
 	case r.URL.Path == "/hang":
 		s.hanging <- struct{}{}
 		<-r.Context().Done()
@@ -60,6 +65,9 @@ func (s *targetServer) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 	}
 }
+
+// apiKey is the value /secured expects; tests keep it in a Secret.
+const apiKey = "s3cr3t-value"
 
 func (s *targetServer) url(path string) string { return s.URL + path }
 

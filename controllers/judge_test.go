@@ -1,0 +1,229 @@
+package controllers
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+var (
+	checkedAt = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	now       = metav1.NewTime(checkedAt)
+	earlier   = metav1.NewTime(checkedAt.Add(-time.Hour))
+)
+
+func good(slow bool) checker.Result {
+	r := checker.Result{StatusCode: 200, Latency: 120 * time.Millisecond, Reason: checker.ReasonOK, Message: "returned 200 in 120ms", CheckedAt: checkedAt}
+	if slow {
+		r.Slow, r.Reason, r.Message = true, checker.ReasonSlowResponse, "returned 200 in 3s, slower than 2s"
+	}
+	return r
+}
+
+func bad() checker.Result {
+	return checker.Result{StatusCode: 503, Latency: 5 * time.Millisecond, Reason: checker.ReasonUnexpectedStatus, Message: "returned 503 in 5ms, expected 200-299", CheckedAt: checkedAt}
+}
+
+func target(state monitoringv1alpha1.TargetState, failures, successes int32) monitoringv1alpha1.TargetStatus {
+	return monitoringv1alpha1.TargetStatus{State: state, ConsecutiveFailures: failures, ConsecutiveSuccesses: successes, LastTransitionTime: &earlier}
+}
+
+func TestJudgeIsTheStateMachine(t *testing.T) {
+	cases := []struct {
+		name           string
+		prev           monitoringv1alpha1.TargetStatus
+		result         checker.Result
+		th             thresholds
+		wantState      monitoringv1alpha1.TargetState
+		wantFailures   int32
+		wantSuccesses  int32
+		wantTransition bool
+	}{
+		{"new target answers well", monitoringv1alpha1.TargetStatus{}, good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, true},
+		{"new target answers slowly", monitoringv1alpha1.TargetStatus{}, good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"new target fails below threshold stays Pending", target(monitoringv1alpha1.StatePending, 0, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StatePending, 1, 0, false},
+		{"new target fails at threshold goes Down", target(monitoringv1alpha1.StatePending, 2, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
+		{"up target fails once of three stays Up", target(monitoringv1alpha1.StateUp, 0, 1), bad(), thresholds{3, 1}, monitoringv1alpha1.StateUp, 1, 0, false},
+		{"up target fails at threshold goes Down", target(monitoringv1alpha1.StateUp, 2, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
+		{"down target keeps failing: counter stops at threshold", target(monitoringv1alpha1.StateDown, 3, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, false},
+		{"lowered failure threshold applies at once", target(monitoringv1alpha1.StateUp, 4, 0), bad(), thresholds{2, 1}, monitoringv1alpha1.StateDown, 2, 0, true},
+		{"down target needs successThreshold good answers", target(monitoringv1alpha1.StateDown, 3, 0), good(false), thresholds{3, 2}, monitoringv1alpha1.StateDown, 0, 1, false},
+		{"down target recovers at successThreshold", target(monitoringv1alpha1.StateDown, 0, 1), good(false), thresholds{3, 2}, monitoringv1alpha1.StateUp, 0, 2, true},
+		{"down target recovers slow", target(monitoringv1alpha1.StateDown, 0, 0), good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"up target turns slow", target(monitoringv1alpha1.StateUp, 0, 1), good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"slow target speeds up", target(monitoringv1alpha1.StateSlow, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, true},
+		{"up target stays up: counter stops at threshold", target(monitoringv1alpha1.StateUp, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, false},
+		{"slow target fails once of two stays Slow", target(monitoringv1alpha1.StateSlow, 0, 1), bad(), thresholds{2, 1}, monitoringv1alpha1.StateSlow, 1, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := judge(tc.prev, tc.result, tc.th, now)
+			if got.State != tc.wantState || got.ConsecutiveFailures != tc.wantFailures || got.ConsecutiveSuccesses != tc.wantSuccesses {
+				t.Fatalf("got %s with %d failures, %d successes; want %s with %d, %d",
+					got.State, got.ConsecutiveFailures, got.ConsecutiveSuccesses, tc.wantState, tc.wantFailures, tc.wantSuccesses)
+			}
+			transitioned := got.LastTransitionTime.Equal(&now)
+			if transitioned != tc.wantTransition {
+				t.Fatalf("lastTransitionTime moved = %v, want %v", transitioned, tc.wantTransition)
+			}
+			if got.StatusCode != int32(tc.result.StatusCode) || got.Reason != monitoringv1alpha1.CheckReason(tc.result.Reason) || got.Message != tc.result.Message {
+				t.Fatalf("the last check's facts were not recorded: %+v", got)
+			}
+			if !got.LastCheckTime.Time.Equal(checkedAt) || got.LatencyMs != tc.result.Latency.Milliseconds() {
+				t.Fatalf("lastCheckTime %v latency %d", got.LastCheckTime, got.LatencyMs)
+			}
+		})
+	}
+}
+
+func TestOnlyEnteringDownOrSlowAndRecoveringAreReported(t *testing.T) {
+	const (
+		pending = monitoringv1alpha1.StatePending
+		up      = monitoringv1alpha1.StateUp
+		slow    = monitoringv1alpha1.StateSlow
+		down    = monitoringv1alpha1.StateDown
+	)
+	cases := []struct {
+		from, to monitoringv1alpha1.TargetState
+		want     bool
+	}{
+		{pending, up, false}, {pending, slow, true}, {pending, down, true},
+		{up, slow, true}, {up, down, true}, {up, up, false},
+		{slow, up, true}, {slow, down, true}, {slow, slow, false},
+		{down, up, true}, {down, slow, true}, {down, down, false},
+	}
+	for _, tc := range cases {
+		if got := isReported(tc.from, tc.to); got != tc.want {
+			t.Errorf("isReported(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.want)
+		}
+	}
+}
+
+func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
+	status := &monitoringv1alpha1.HealthCheckStatus{Targets: []monitoringv1alpha1.TargetStatus{
+		{URL: "http://b.example/", Name: "b", State: monitoringv1alpha1.StateUp, ConsecutiveSuccesses: 1, LastTransitionTime: &earlier},
+		{URL: "http://gone.example/", Name: "gone", State: monitoringv1alpha1.StateDown},
+	}}
+	rnd := &round{
+		started:  checkedAt,
+		duration: 1213 * time.Millisecond,
+		probes: []probe{
+			{url: "http://c.example/", name: "c"},
+			{url: "http://b.example/", name: "b"},
+			{url: "http://a.example/", name: "a"},
+			{url: "http://secret.example/", name: "secret", skip: monitoringv1alpha1.CheckSecretNotFound, skipMessage: `Secret "s" has no key "k" for header X-Key`},
+		},
+		results: []checker.Result{good(true), bad(), good(false), {}},
+	}
+	transitions := applyRound(status, 7, rnd, thresholds{1, 1}, 30*time.Second)
+
+	var urls []string
+	for _, ts := range status.Targets {
+		urls = append(urls, ts.URL)
+	}
+	if want := []string{"http://a.example/", "http://b.example/", "http://c.example/", "http://secret.example/"}; !slices.Equal(urls, want) {
+		t.Fatalf("targets %v, want %v (sorted, removed target dropped)", urls, want)
+	}
+	if want := (monitoringv1alpha1.Summary{Total: 4, Up: 1, Slow: 1, Down: 1, Pending: 1}); *status.Summary != want {
+		t.Fatalf("summary %+v, want %+v", *status.Summary, want)
+	}
+	if status.Targets[3].Reason != monitoringv1alpha1.CheckSecretNotFound || status.Targets[3].State != monitoringv1alpha1.StatePending {
+		t.Fatalf("skipped target %+v", status.Targets[3])
+	}
+	if !status.LastRunTime.Time.Equal(checkedAt) || !status.NextRunTime.Time.Equal(checkedAt.Add(30*time.Second)) || status.LastRunDuration.Duration != 1210*time.Millisecond {
+		t.Fatalf("round timing %v %v %v", status.LastRunTime, status.NextRunTime, status.LastRunDuration)
+	}
+	var reported []string
+	for _, tr := range transitions {
+		reported = append(reported, tr.target.Name+":"+string(tr.from)+"->"+string(tr.target.State))
+	}
+	if want := []string{"c:Pending->Slow", "b:Up->Down"}; !slices.Equal(reported, want) {
+		t.Fatalf("transitions %v, want %v (a went Pending->Up: not reported)", reported, want)
+	}
+	for cond, want := range map[string]metav1.ConditionStatus{
+		monitoringv1alpha1.ConditionHealthy: metav1.ConditionFalse, monitoringv1alpha1.ConditionDegraded: metav1.ConditionTrue,
+	} {
+		if got := conditionStatusOf(status, cond); got != want {
+			t.Errorf("%s = %s, want %s", cond, got, want)
+		}
+	}
+}
+
+func TestHealthyIsUnknownUntilATargetIsJudged(t *testing.T) {
+	status := &monitoringv1alpha1.HealthCheckStatus{Summary: &monitoringv1alpha1.Summary{Total: 2, Pending: 2}}
+	setHealthConditions(status, 1)
+	if got := conditionStatusOf(status, monitoringv1alpha1.ConditionHealthy); got != metav1.ConditionUnknown {
+		t.Fatalf("Healthy = %s, want Unknown", got)
+	}
+}
+
+func TestStatusIsWrittenOnlyWhenSomethingButMeasurementsChanged(t *testing.T) {
+	base := func() *monitoringv1alpha1.HealthCheckStatus {
+		last := metav1.NewTime(checkedAt)
+		return &monitoringv1alpha1.HealthCheckStatus{
+			LastRunTime: &last,
+			Summary:     &monitoringv1alpha1.Summary{Total: 1, Up: 1},
+			Targets: []monitoringv1alpha1.TargetStatus{{
+				URL: "http://a.example/", State: monitoringv1alpha1.StateUp, StatusCode: 200, LatencyMs: 12,
+				Message: "returned 200 in 12ms", LastCheckTime: &last, ConsecutiveSuccesses: 1,
+			}},
+		}
+	}
+	later := func(d time.Duration) *metav1.Time { t := metav1.NewTime(checkedAt.Add(d)); return &t }
+	cases := []struct {
+		name   string
+		change func(s *monitoringv1alpha1.HealthCheckStatus)
+		want   bool
+	}{
+		{"nothing", func(*monitoringv1alpha1.HealthCheckStatus) {}, false},
+		{"only the next round's times and latency", func(s *monitoringv1alpha1.HealthCheckStatus) {
+			s.LastRunTime, s.NextRunTime = later(30*time.Second), later(time.Minute)
+			s.LastRunDuration = &metav1.Duration{Duration: time.Second}
+			s.Targets[0].LatencyMs, s.Targets[0].Message, s.Targets[0].LastCheckTime = 15, "returned 200 in 15ms", later(30*time.Second)
+		}, false},
+		{"a round after the refresh interval", func(s *monitoringv1alpha1.HealthCheckStatus) { s.LastRunTime = later(time.Minute) }, true},
+		{"a state", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets[0].State = monitoringv1alpha1.StateSlow }, true},
+		{"a status code", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets[0].StatusCode = 204 }, true},
+		{"a counter", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets[0].ConsecutiveFailures = 1 }, true},
+		{"the summary", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Summary.Up = 0 }, true},
+		{"observedGeneration", func(s *monitoringv1alpha1.HealthCheckStatus) { s.ObservedGeneration = 2 }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			updated := base()
+			tc.change(updated)
+			if got := statusChanged(base(), updated, time.Minute); got != tc.want {
+				t.Fatalf("statusChanged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDescribeWordsEventsWithTargetAndEvidence(t *testing.T) {
+	down := transition{from: monitoringv1alpha1.StateUp, evidence: "returned 503 in 120ms, expected 200-299",
+		target: monitoringv1alpha1.TargetStatus{Name: "https://a.example/healthz", State: monitoringv1alpha1.StateDown, ConsecutiveFailures: 3}}
+	typ, reason, note := describe(down, 3)
+	if typ != "Warning" || reason != "TargetDown" || note != "https://a.example/healthz returned 503 in 120ms, expected 200-299 (3 consecutive failures)" {
+		t.Fatalf("got %s %s %q", typ, reason, note)
+	}
+	recovered := transition{from: monitoringv1alpha1.StateDown, evidence: "returned 200 in 8ms",
+		target: monitoringv1alpha1.TargetStatus{Name: "api", State: monitoringv1alpha1.StateUp}}
+	typ, reason, note = describe(recovered, 3)
+	if typ != "Normal" || reason != "TargetRecovered" || note != "api returned 200 in 8ms (was Down)" {
+		t.Fatalf("got %s %s %q", typ, reason, note)
+	}
+}
+
+func conditionStatusOf(s *monitoringv1alpha1.HealthCheckStatus, condType string) metav1.ConditionStatus {
+	for _, c := range s.Conditions {
+		if c.Type == condType {
+			return c.Status
+		}
+	}
+	return ""
+}
