@@ -10,8 +10,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -19,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -50,6 +53,8 @@ type HealthCheckReconciler struct {
 	StatusRefreshInterval time.Duration
 	// MaxConcurrentReconciles is how many HealthChecks reconcile at once; rounds run apart from it.
 	MaxConcurrentReconciles int
+	// Metrics records checks and rounds; nil means the metrics served by the manager.
+	Metrics *Metrics
 
 	rounds *rounds
 }
@@ -65,11 +70,13 @@ type HealthCheckReconciler struct {
 func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	hc := &monitoringv1alpha1.HealthCheck{}
 	if err := r.Get(ctx, req.NamespacedName, hc); err != nil {
-		r.rounds.stop(req.NamespacedName) // deleted: cancel its in-flight checks
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName) // deleted: cancel its in-flight checks
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hc.DeletionTimestamp.IsZero() {
-		r.rounds.stop(req.NamespacedName)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(hc))
@@ -96,7 +103,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, []transition, error) {
 	key := client.ObjectKeyFromObject(hc)
 	if hc.Spec.Suspend {
-		r.rounds.stop(key)
+		r.forget(key)
 		markSuspended(hc)
 		return ctrl.Result{}, nil, nil
 	}
@@ -114,7 +121,10 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	}
 	th := thresholds{failure: hc.Spec.FailureThreshold, success: hc.Spec.SuccessThreshold}
 	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, interval(hc.Spec))
+	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, hc.Status.Targets)
 	hc.Status.ObservedGeneration = hc.Generation
+	hc.Status.LastHandledRequestedAt = rnd.requestedAt
+	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.probes)
 	return transitions
 }
@@ -124,18 +134,20 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 // Sets Ready=Unknown (Progressing) while the first round of a new spec runs.
 func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(hc)
-	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation {
+	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation &&
+		rnd.requestedAt == hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation] {
 		return ctrl.Result{}, nil
 	}
 	now := r.Clock.Now()
-	if due := r.nextRun(hc); now.Before(due) {
+	due := r.nextRun(hc)
+	if now.Before(due) {
 		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
 	}
 
 	probes, err := buildProbes(ctx, r.APIReader, hc)
 	var invalid *invalidSpecError
 	if errors.As(err, &invalid) {
-		r.rounds.stop(key)
+		r.forget(key)
 		markInvalid(hc, invalid)
 		return ctrl.Result{}, nil
 	}
@@ -143,6 +155,9 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 		return ctrl.Result{}, err
 	}
 	r.rounds.start(hc, probes)
+	if !due.IsZero() {
+		r.Metrics.observeLag(now.Sub(due))
+	}
 	if hc.Status.ObservedGeneration != hc.Generation {
 		markProgressing(hc)
 	}
@@ -150,11 +165,19 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	return ctrl.Result{}, nil
 }
 
+// forget stops a HealthCheck's round and drops its metrics.
+func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
+	r.rounds.stop(key)
+	r.Metrics.forget(key)
+}
+
 // nextRun is when the HealthCheck's next round is due: at once for a spec not yet
-// checked, else one interval after the previous round started, so a round's own
-// duration causes no drift.
+// checked, a new requested-at annotation or a changed Secret, else one interval
+// after the previous round started, so a round's own duration causes no drift.
 func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time.Time {
-	if hc.Status.ObservedGeneration != hc.Generation || r.rounds.isRequested(client.ObjectKeyFromObject(hc)) {
+	if hc.Status.ObservedGeneration != hc.Generation ||
+		hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation] != hc.Status.LastHandledRequestedAt ||
+		r.rounds.isRequested(client.ObjectKeyFromObject(hc)) {
 		return time.Time{}
 	}
 	last, ok := r.rounds.lastStarted(client.ObjectKeyFromObject(hc))
@@ -213,18 +236,28 @@ func markRunning(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 	meta.SetStatusCondition(&hc.Status.Conditions, cond)
 }
 
+// markProgressing says the first round of a new spec is running: Ready is Unknown
+// and Reconciling True, which kstatus reads as InProgress.
 func markProgressing(hc *monitoringv1alpha1.HealthCheck) {
-	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
-		Type:               monitoringv1alpha1.ConditionReady,
-		Status:             metav1.ConditionUnknown,
-		Reason:             monitoringv1alpha1.ReasonProgressing,
-		Message:            fmt.Sprintf("First round of generation %d is running", hc.Generation),
-		ObservedGeneration: hc.Generation,
-	})
+	message := fmt.Sprintf("First round of generation %d is running", hc.Generation)
+	for _, condType := range []string{monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ConditionReconciling} {
+		status := metav1.ConditionUnknown
+		if condType == monitoringv1alpha1.ConditionReconciling {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
+			Type:               condType,
+			Status:             status,
+			Reason:             monitoringv1alpha1.ReasonProgressing,
+			Message:            message,
+			ObservedGeneration: hc.Generation,
+		})
+	}
 }
 
 func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
 	hc.Status.ObservedGeneration = hc.Generation
+	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	hc.Status.NextRunTime = nil
 	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
 		Type:               monitoringv1alpha1.ConditionReady,
@@ -237,6 +270,7 @@ func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
 
 func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *invalidSpecError) {
 	hc.Status.ObservedGeneration = hc.Generation
+	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
 		Type:               monitoringv1alpha1.ConditionReady,
 		Status:             metav1.ConditionFalse,
@@ -259,6 +293,9 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	if r.Metrics == nil {
+		r.Metrics = defaultMetrics()
+	}
 	if r.StatusRefreshInterval <= 0 {
 		r.StatusRefreshInterval = DefaultStatusRefreshInterval
 	}
@@ -273,13 +310,25 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("indexing HealthChecks by Secret: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, requestedAtChanged))).
 		WatchesRawSource(source.Channel(r.rounds.wake, &handler.EnqueueRequestForObject{})).
 		// Only Secrets' metadata is cached: values are read when a round starts.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.healthChecksUsingSecret), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("healthcheck").
 		Complete(r)
+}
+
+// requestedAtChanged passes updates that set a new requested-at annotation.
+var requestedAtChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		key := monitoringv1alpha1.RequestedAtAnnotation
+		return e.ObjectOld.GetAnnotations()[key] != e.ObjectNew.GetAnnotations()[key]
+	},
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
 // secretNameField indexes HealthChecks by the names of the Secrets their headers read.

@@ -20,7 +20,9 @@ type checkFunc func(ctx context.Context, targets []checker.Target, workers int) 
 // long round never holds a reconcile worker.
 type round struct {
 	generation int64
-	probes     []probe
+	// requestedAt is the requested-at annotation this round answers.
+	requestedAt string
+	probes      []probe
 	started    time.Time
 	cancel     context.CancelFunc
 
@@ -96,8 +98,9 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 	}
 	ctx, cancel := context.WithCancel(r.base)
 	rnd := &round{
-		generation: hc.Generation,
-		probes:     probes,
+		generation:  hc.Generation,
+		requestedAt: hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation],
+		probes:      probes,
 		started:    r.clock.Now(),
 		cancel:     cancel,
 		done:       make(chan struct{}),

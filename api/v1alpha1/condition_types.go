@@ -10,6 +10,9 @@ const (
 	ConditionHealthy = "Healthy"
 	// ConditionDegraded is True when any target is Slow.
 	ConditionDegraded = "Degraded"
+	// ConditionReconciling is True while the first round of a new spec runs; it
+	// follows the kstatus convention, so GitOps tools wait for that round.
+	ConditionReconciling = "Reconciling"
 )
 
 // Condition reasons. Event reasons reuse the Target* constants.
@@ -46,3 +49,8 @@ const (
 	// EventTargetRecovered is Normal, emitted when a target returns to Up from Down or Slow.
 	EventTargetRecovered = "TargetRecovered"
 )
+
+// RequestedAtAnnotation asks for a round at once when set to a new value, such as
+// the current time (`kubectl healthcheck trigger NAME` sets it). The operator records
+// the value it handled in status.lastHandledRequestedAt.
+const RequestedAtAnnotation = "monitoring.healthcheck.dev/requested-at"

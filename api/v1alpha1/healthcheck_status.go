@@ -66,6 +66,12 @@ type HealthCheckStatus struct {
 	// +kubebuilder:validation:Type=string
 	LastRunDuration *metav1.Duration `json:"lastRunDuration,omitempty"`
 
+	// LastHandledRequestedAt is the value of the requested-at annotation that the last
+	// completed round answered.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
+
 	// Summary counts the targets by state.
 	// +optional
 	Summary *Summary `json:"summary,omitempty"`

@@ -1,0 +1,163 @@
+package controllers
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+)
+
+// Metric label names. `target` is the target's display name; `reason` and `result`
+// take values from fixed enums, never free text, so cardinality stays bounded by
+// the number of targets.
+const (
+	labelNamespace   = "namespace"
+	labelHealthCheck = "healthcheck"
+	labelTarget      = "target"
+	labelResult      = "result"
+	labelReason      = "reason"
+)
+
+// Values of the result label of healthcheck_checks_total.
+const (
+	resultSuccess = "success"
+	resultFailure = "failure"
+)
+
+// Metrics holds the operator's Prometheus metrics. They are served on the manager's
+// metrics endpoint.
+type Metrics struct {
+	targetUp      *prometheus.GaugeVec
+	targetSlow    *prometheus.GaugeVec
+	targetLatency *prometheus.HistogramVec
+	checks        *prometheus.CounterVec
+	roundDuration *prometheus.HistogramVec
+	scheduleLag   prometheus.Histogram
+
+	mu sync.Mutex
+	// targets remembers the target names with series per HealthCheck, so series of
+	// removed targets can be deleted.
+	targets map[types.NamespacedName]map[string]bool
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	targetLabels := []string{labelNamespace, labelHealthCheck, labelTarget}
+	m := &Metrics{
+		targetUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_target_up",
+			Help: "1 when the target is Up or Slow, 0 when it is Down; absent while Pending.",
+		}, targetLabels),
+		targetSlow: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_target_slow",
+			Help: "1 when the target is Slow, else 0; absent while Pending.",
+		}, targetLabels),
+		targetLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "healthcheck_target_latency_seconds",
+			Help:    "Time from request start to response headers, of checks that got a response.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16, 30},
+		}, targetLabels),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthcheck_checks_total",
+			Help: "Checks run, by result (success or failure) and reason.",
+		}, []string{labelNamespace, labelHealthCheck, labelResult, labelReason}),
+		roundDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "healthcheck_round_duration_seconds",
+			Help:    "How long a round over all targets of a HealthCheck took.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10),
+		}, []string{labelNamespace, labelHealthCheck}),
+		scheduleLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "healthcheck_schedule_lag_seconds",
+			Help:    "How late rounds start after they are due: the operator's own saturation signal.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+		targets: map[types.NamespacedName]map[string]bool{},
+	}
+	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.checks, m.roundDuration, m.scheduleLag)
+	return m
+}
+
+// defaultMetrics is registered once with controller-runtime's registry, which the
+// manager serves; every reconciler in the process shares it.
+var defaultMetrics = sync.OnceValue(func() *Metrics { return NewMetrics(metrics.Registry) })
+
+// observeRound records a finished round: every check, the targets' states and the
+// round's duration. Series of targets no longer in the round are deleted.
+func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, targets []monitoringv1alpha1.TargetStatus) {
+	ns, name := key.Namespace, key.Name
+	m.roundDuration.WithLabelValues(ns, name).Observe(rnd.duration.Seconds())
+	for i, p := range rnd.probes {
+		if p.skip != "" {
+			continue
+		}
+		res := rnd.results[i]
+		result := resultFailure
+		if res.OK() {
+			result = resultSuccess
+		}
+		m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
+		if res.StatusCode != 0 {
+			m.targetLatency.WithLabelValues(ns, name, p.name).Observe(res.Latency.Seconds())
+		}
+	}
+
+	seen := make(map[string]bool, len(targets))
+	for _, t := range targets {
+		seen[t.Name] = true
+		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: t.Name}
+		switch t.State {
+		case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
+			m.targetUp.With(labels).Set(boolToFloat(t.State != monitoringv1alpha1.StateDown))
+			m.targetSlow.With(labels).Set(boolToFloat(t.State == monitoringv1alpha1.StateSlow))
+		default:
+			m.targetUp.Delete(labels)
+			m.targetSlow.Delete(labels)
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for old := range m.targets[key] {
+		if !seen[old] {
+			m.deleteTarget(ns, name, old)
+		}
+	}
+	m.targets[key] = seen
+}
+
+// observeLag records how late a round started.
+func (m *Metrics) observeLag(lag time.Duration) {
+	m.scheduleLag.Observe(max(lag, 0).Seconds())
+}
+
+// forget deletes every series of a HealthCheck, as when it is deleted.
+func (m *Metrics) forget(key types.NamespacedName) {
+	match := prometheus.Labels{labelNamespace: key.Namespace, labelHealthCheck: key.Name}
+	m.targetUp.DeletePartialMatch(match)
+	m.targetSlow.DeletePartialMatch(match)
+	m.targetLatency.DeletePartialMatch(match)
+	m.checks.DeletePartialMatch(match)
+	m.roundDuration.DeletePartialMatch(match)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.targets, key)
+}
+
+func (m *Metrics) deleteTarget(ns, name, target string) {
+	labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: target}
+	m.targetUp.Delete(labels)
+	m.targetSlow.Delete(labels)
+	m.targetLatency.Delete(labels)
+}
+
+func boolToFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
