@@ -120,7 +120,9 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 		return nil // none, or one for a spec that has since changed
 	}
 	th := thresholds{failure: hc.Spec.FailureThreshold, success: hc.Spec.SuccessThreshold}
-	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, interval(hc.Spec))
+	every := interval(hc.Spec)
+	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
+	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
 	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, hc.Status.Targets)
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
@@ -173,7 +175,8 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 
 // nextRun is when the HealthCheck's next round is due: at once for a spec not yet
 // checked, a new requested-at annotation or a changed Secret, else one interval
-// after the previous round started, so a round's own duration causes no drift.
+// after the previous round started (on the HealthCheck's phase grid, see nextSlot),
+// so a round's own duration causes no drift.
 func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time.Time {
 	if hc.Status.ObservedGeneration != hc.Generation ||
 		hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation] != hc.Status.LastHandledRequestedAt ||
@@ -187,7 +190,8 @@ func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time
 		}
 		last = hc.Status.LastRunTime.Time // restarted: carry on from status
 	}
-	return last.Add(interval(hc.Spec))
+	every := interval(hc.Spec)
+	return nextSlot(last, every, phase(client.ObjectKeyFromObject(hc), every))
 }
 
 // notify emits one event per reported transition.

@@ -87,8 +87,8 @@ func isReported(from, to monitoringv1alpha1.TargetState) bool {
 
 // applyRound writes a finished round into status: every target's new state, the
 // summary, the round's timing and the Healthy and Degraded conditions. It returns
-// the transitions to report.
-func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, interval time.Duration) []transition {
+// the transitions to report. nextRun is when the round after it is due.
+func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, nextRun time.Time) []transition {
 	previous := make(map[string]monitoringv1alpha1.TargetStatus, len(status.Targets))
 	for _, t := range status.Targets {
 		previous[t.URL] = t
@@ -115,7 +115,7 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].URL < targets[j].URL })
 
-	next := metav1.NewTime(rnd.started.Add(interval))
+	next := metav1.NewTime(nextRun)
 	status.Targets = targets
 	status.Summary = summarize(targets)
 	status.LastRunTime = &started

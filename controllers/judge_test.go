@@ -120,7 +120,7 @@ func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 		},
 		results: []checker.Result{good(true), bad(), good(false), {}},
 	}
-	transitions := applyRound(status, 7, rnd, thresholds{1, 1}, 30*time.Second)
+	transitions := applyRound(status, 7, rnd, thresholds{1, 1}, checkedAt.Add(30*time.Second))
 
 	var urls []string
 	for _, ts := range status.Targets {

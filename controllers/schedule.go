@@ -1,0 +1,41 @@
+package controllers
+
+import (
+	"hash/fnv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// phase is a HealthCheck's fixed offset within its interval, derived from its
+// namespace and name. Rounds of many HealthChecks with the same interval start at
+// their own phases, spread over the interval, instead of all in the same second
+// (as they would after a GitOps tool applies them together).
+func phase(key types.NamespacedName, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key.Namespace + "/" + key.Name))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// nextSlot is when the round after one that started at last is due: the first
+// time on the HealthCheck's phase grid at least half an interval after last. Once
+// a HealthCheck is on its grid, that is exactly last+interval, so a round's own
+// duration causes no drift; the first round after a spec change (which runs at
+// once, off the grid) is followed by one within [interval/2, 3*interval/2).
+func nextSlot(last time.Time, interval, phase time.Duration) time.Time {
+	earliest := last.Add(interval / 2)
+	// Slots are the instants phase + k*interval since the Unix epoch.
+	offset := time.Duration(earliest.UnixNano()) - phase
+	k := offset / interval
+	if offset%interval != 0 && offset > 0 {
+		k++
+	}
+	slot := time.Unix(0, 0).Add(phase + k*interval)
+	if slot.Before(earliest) {
+		slot = slot.Add(interval)
+	}
+	return slot
+}
