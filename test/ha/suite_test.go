@@ -35,6 +35,7 @@ import (
 )
 
 var (
+	env       *envtest.Environment
 	cfg       *rest.Config
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
@@ -54,7 +55,7 @@ func runSuite(m *testing.M) int {
 	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
 		panic(err)
 	}
-	env := &envtest.Environment{
+	env = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
@@ -90,16 +91,22 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // startReplica starts a manager electing a leader through the lease leaseID in
-// namespace ns.
+// namespace ns; an empty leaseID runs it without leader election.
 func startReplica(t *testing.T, ns, leaseID string) *replica {
+	t.Helper()
+	return startReplicaWith(t, cfg, ns, leaseID)
+}
+
+// startReplicaWith starts a replica that reaches the API server through restCfg.
+func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string) *replica {
 	t.Helper()
 	rep := &replica{done: make(chan error, 1)}
 	renew, lease := 2*time.Second, 3*time.Second
 	retry := 200 * time.Millisecond
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		LeaderElection:                true,
+		LeaderElection:                leaseID != "",
 		LeaderElectionID:              leaseID,
 		LeaderElectionNamespace:       ns,
 		LeaderElectionReleaseOnCancel: true,
