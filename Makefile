@@ -52,8 +52,8 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate vet envtest ## Run every test (unit, envtest integration, end to end) with the race detector.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(LOCALBIN)/test.log
+test: manifests helm-sync generate vet envtest helm ## Run every test (unit, envtest integration, end to end) with the race detector.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(LOCALBIN)/test.log
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
@@ -73,10 +73,16 @@ verify: manifests generate ## Regenerate the manifests and fail when the tree is
 build: manifests generate vet ## Build bin/manager.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 
+# Extra flags for bin/run-local, such as RUN_ARGS="--mode=embedded" (`bin/run-local -h` lists them).
+RUN_ARGS ?=
+
 .PHONY: run
-run: manifests generate envtest ## Run the operator against the cluster of the current kubeconfig.
-	$(KUBECTL) apply --server-side -f config/crd/bases
-	go run ./cmd/manager
+run: manifests generate envtest ## Run the operator: on the kubeconfig's cluster if one answers, else on an embedded one with demo targets.
+	@echo ">> Building bin/run-local (the first build takes a minute or two)."
+	go build -v -o $(LOCALBIN)/run-local ./cmd/run-local 2>&1 \
+		| awk '/^[^ ]+$$/ { if (++n % 50 == 0) { printf ">> compiled %d packages (now %s)\n", n, $$0; fflush() }; next } { print }'
+	@# exec, so that a SIGTERM from make reaches run-local itself, which then stops what it started.
+	exec $(LOCALBIN)/run-local --assets=$(ENVTEST_ASSETS) --kubectl=$(KUBECTL) $(RUN_ARGS)
 
 .PHONY: docker-build
 docker-build: ## Build the operator image (needs a Docker engine).
@@ -131,3 +137,57 @@ golangci-lint: $(GOLANGCI_LINT)
 $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $@
+
+##@ Packaging
+
+# The Helm chart mirrors the kustomize manifests. The generated parts (the CRDs and
+# the manager's ClusterRole rules) are copied into it by `make helm-sync`, which
+# `make manifests` runs, so the chart never drifts from config/; test/helm fails
+# when the copies differ and renders the chart onto a real API server.
+HELM_VERSION ?= v4.3.1
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CHART_DIR ?= charts/healthcheck-operator
+# dist/install.yaml is built, not committed: it is an artefact of a release, with
+# the release's image in it (see docs/helm.md).
+DIST_DIR ?= dist
+PLATFORMS ?= linux/amd64,linux/arm64
+
+.PHONY: docker-push
+docker-push: ## Push the operator image IMG (needs a Docker engine).
+	docker push $(IMG)
+
+.PHONY: docker-buildx
+docker-buildx: ## Build and push the image IMG for every platform in PLATFORMS (needs docker buildx).
+	docker buildx build --push --platform=$(PLATFORMS) -t $(IMG) .
+
+.PHONY: build-installer
+build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and the deployment of image IMG, in one file.
+	@mkdir -p $(DIST_DIR)
+	rm -rf $(DIST_DIR)/.kustomize && mkdir -p $(DIST_DIR)/.kustomize
+	cp -r config $(DIST_DIR)/.kustomize/
+	cd $(DIST_DIR)/.kustomize/config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build $(DIST_DIR)/.kustomize/config/default > $(DIST_DIR)/install.yaml
+	rm -rf $(DIST_DIR)/.kustomize
+
+.PHONY: helm-sync
+helm-sync: manifests ## Copy the generated CRDs, the manager ClusterRole rules and the example alerts from config/ into the chart.
+	@mkdir -p $(CHART_DIR)/crds $(CHART_DIR)/files
+	rm -f $(CHART_DIR)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/role.yaml $(CHART_DIR)/files/manager-role.yaml
+	cp config/prometheus/alerts.yaml $(CHART_DIR)/files/prometheus-alerts.yaml
+
+.PHONY: helm-lint
+helm-lint: helm helm-sync ## Lint the Helm chart with its default values and strictly.
+	$(HELM) lint --strict $(CHART_DIR)
+
+.PHONY: helm-package
+helm-package: helm helm-sync ## Package the Helm chart into dist/.
+	@mkdir -p $(DIST_DIR)
+	$(HELM) package $(CHART_DIR) -d $(DIST_DIR)
+
+.PHONY: helm
+helm: $(HELM) ## Build the pinned Helm CLI into bin/.
+$(HELM):
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/helm $@

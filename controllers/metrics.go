@@ -160,4 +160,3 @@ func boolToFloat(b bool) float64 {
 	}
 	return 0
 }
-

@@ -23,8 +23,8 @@ type round struct {
 	// requestedAt is the requested-at annotation this round answers.
 	requestedAt string
 	probes      []probe
-	started    time.Time
-	cancel     context.CancelFunc
+	started     time.Time
+	cancel      context.CancelFunc
 
 	// Set when the round finished; read only after done is closed.
 	results  []checker.Result
@@ -101,9 +101,9 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 		generation:  hc.Generation,
 		requestedAt: hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation],
 		probes:      probes,
-		started:    r.clock.Now(),
-		cancel:     cancel,
-		done:       make(chan struct{}),
+		started:     r.clock.Now(),
+		cancel:      cancel,
+		done:        make(chan struct{}),
 	}
 	r.current[key] = rnd
 	r.lastStart[key] = rnd.started

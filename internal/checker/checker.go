@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // Defaults applied to unset Target and Options fields.
@@ -55,6 +57,17 @@ type Target struct {
 	// Expected is the set of good status codes; the zero value means
 	// DefaultStatusCodes.
 	Expected StatusCodes
+	// NoFollowRedirects stops at the first answer, so a 301 or 302 is judged
+	// by its own status code against Expected. By default up to 10 redirects
+	// are followed, each hop checked against the outbound policy.
+	NoFollowRedirects bool
+	// InsecureSkipVerify accepts any server certificate. It is an explicit
+	// opt-in: certificates are verified by default.
+	InsecureSkipVerify bool
+	// CABundle, if set, holds PEM certificates that replace the system roots
+	// for verifying this target's server, e.g. a private CA. A bundle with no
+	// certificate fails the check as an invalid request.
+	CABundle []byte
 }
 
 // withDefaults resolves unset fields so the rest of the code never has to.
@@ -93,7 +106,15 @@ func (RealClock) Since(t time.Time) time.Duration { return time.Since(t) }
 type Options struct {
 	// Clock measures latency and stamps results; nil means RealClock{}.
 	Clock Clock
-	// Transport performs requests; nil means NewTransport().
+	// Policy decides which addresses probes may connect to; it is applied to
+	// every resolved address, redirect hops included, before connecting. nil
+	// means netpolicy.Default(): link-local and cloud metadata addresses are
+	// blocked, everything else (loopback and private ranges too) is allowed.
+	Policy *netpolicy.Policy
+	// Transport, if set, performs every request instead of the built-in
+	// transports, so Policy and the TLS fields of Target have no effect.
+	// It is meant for tests; nil means one transport per distinct TLS
+	// setting, built like NewTransport.
 	Transport http.RoundTripper
 	// MaxBodyBytes is how much of a body may be read before closing it;
 	// <= 0 means DefaultMaxBodyBytes.
@@ -103,8 +124,10 @@ type Options struct {
 // Checker runs checks. It is safe for concurrent use. The zero value is not
 // usable; construct one with New.
 type Checker struct {
-	clock        Clock
-	client       *http.Client
+	clock Clock
+	// transport, if non-nil, overrides transports (Options.Transport).
+	transport    http.RoundTripper
+	transports   *transportCache
 	maxBodyBytes int64
 
 	// slotWaitHook, if set (tests only), is called with a target's index
@@ -118,21 +141,36 @@ func New(opts Options) *Checker {
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
 	}
-	if opts.Transport == nil {
-		opts.Transport = NewTransport()
+	if opts.Policy == nil {
+		opts.Policy = netpolicy.Default()
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	return &Checker{
-		clock: opts.Clock,
-		client: &http.Client{
-			Transport:     opts.Transport,
-			CheckRedirect: checkRedirect,
-			// No Client.Timeout: each request carries its own context deadline.
-		},
+		clock:        opts.Clock,
+		transport:    opts.Transport,
+		transports:   newTransportCache(opts.Policy),
 		maxBodyBytes: opts.MaxBodyBytes,
 	}
+}
+
+// clientFor returns the client for one check of t. Clients are cheap; the
+// transports behind them are shared. It returns nil and a problem for
+// buildRequest's "invalid request" message if t's TLS settings are unusable.
+func (c *Checker) clientFor(t Target) (*http.Client, string) {
+	rt := c.transport
+	if rt == nil {
+		tr, err := c.transports.get(t)
+		if err != nil {
+			return nil, err.Error()
+		}
+		rt = tr
+	}
+	// No Client.Timeout: each request carries its own context deadline.
+	// This client is separate from any Kubernetes client, so nothing it
+	// sends can carry the operator's credentials.
+	return &http.Client{Transport: rt, CheckRedirect: redirectPolicy(t)}, ""
 }
 
 // Check runs one target once, under its own deadline (Target.Timeout) derived
@@ -158,8 +196,13 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return res
 	}
+	client, problem := c.clientFor(t)
+	if client == nil {
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
+		return res
+	}
 
-	resp, err := c.client.Do(req)
+	resp, err := client.Do(req)
 	res.Latency = c.clock.Since(start)
 	if err != nil {
 		if resp != nil {
@@ -170,13 +213,18 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
 		return res
 	}
-
-	// Read a small, bounded amount so short bodies let the connection be
-	// reused, then close. The read is still bound by reqCtx's deadline.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBodyBytes))
-	resp.Body.Close()
-
 	res.StatusCode = resp.StatusCode
+
+	// Read a small, bounded amount of the body, then close. The read is bound
+	// by reqCtx's deadline too, so a body trickled a byte at a time ends the
+	// check at the deadline, as a Timeout: the answer never completed.
+	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBodyBytes))
+	resp.Body.Close()
+	if err != nil {
+		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
+		return res
+	}
+
 	switch {
 	case !t.Expected.Contains(resp.StatusCode):
 		res.Reason = ReasonUnexpectedStatus
@@ -192,6 +240,9 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 // failure turns a transport error into a reason and a fixed, secret-free message.
 func failure(parent, reqCtx context.Context, err error, t Target, latency time.Duration) (Reason, string) {
 	switch {
+	case errors.Is(err, netpolicy.ErrBlocked):
+		// Decided before any connection was made, whatever the context says.
+		return ReasonBlocked, msgBlocked
 	case errors.Is(err, errTooManyRedirects):
 		return ReasonNetworkError, msgTooManyRedirs
 	case errors.Is(parent.Err(), context.Canceled):

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // TestRunOrderAndAsCompleted: target 0 is held until target 1 has been
@@ -237,6 +240,7 @@ func TestCheckReasons(t *testing.T) {
 	plain := newChecker(t, newFakeClock(step))
 	slow := newChecker(t, newFakeClock(2500*time.Millisecond))
 	trusting := New(Options{Clock: newFakeClock(step), Transport: tlsSrv.Client().Transport})
+	blocking := New(Options{Clock: newFakeClock(step), Policy: netpolicy.New(nil, []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")})})
 
 	codes := func(entries ...string) StatusCodes {
 		s, err := ParseStatusCodes(entries)
@@ -270,6 +274,7 @@ func TestCheckReasons(t *testing.T) {
 		{"tls unknown authority", plain, Target{URL: tlsSrv.URL}, ReasonTLSError, 0, "TLS handshake or certificate verification failed"},
 		{"https to plain http server", plain, Target{URL: strings.Replace(okSrv.URL, "http:", "https:", 1)}, ReasonTLSError, 0, "TLS handshake or certificate verification failed"},
 		{"not http", plain, Target{URL: garbage}, ReasonNetworkError, 0, "network error"},
+		{"blocked", blocking, Target{URL: "http://127.0.0.2:1/"}, ReasonBlocked, 0, "blocked by the outbound policy"},
 		{"redirect loop", plain, Target{URL: okSrv.URL + "/loop"}, ReasonNetworkError, 0, "network error: stopped after 10 redirects"},
 		{"bad method", plain, Target{URL: okSrv.URL, Method: "POST"}, ReasonNetworkError, 0, "invalid request: method must be GET or HEAD"},
 		{"bad url", plain, Target{URL: "http://[::1"}, ReasonNetworkError, 0, "invalid request: malformed URL"},
@@ -469,6 +474,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"http://" + secret + ".nonexistent.invalid/dns",
 		garbageServer(t),
 		"http://user:" + secret + "@[::1/bad",
+		"http://127.0.0.2:1/blocked",
 	}
 	headers := []Header{{"X-Api-Key", secret}, {"Authorization", "Bearer " + secret}}
 	targets := make([]Target, 0, len(urls)*2)
@@ -490,7 +496,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 
 	reasons := map[Reason]bool{}
-	for _, r := range newChecker(t, nil).Run(ctxFor(t), targets, 4, nil) {
+	for _, r := range denying(t, "127.0.0.2").Run(ctxFor(t), targets, 4, nil) {
 		reasons[r.Reason] = true
 		for _, bad := range []string{secret, token, "token", "Bearer", "127.0.0.1", "invalid"} {
 			if bad == "invalid" && strings.HasPrefix(r.Message, "invalid request") {

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"strings"
 	"syscall"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // Classify maps a transport error (as returned by http.Client.Do) to a Reason.
 // It is a pure function so the mapping can be table-tested without a network.
 //
-// Order matters: a deadline or cancellation wins over whatever low-level error
+// Order matters: a dial the outbound policy refused is Blocked whatever
+// else happened; a deadline or cancellation wins over whatever low-level error
 // it caused (a DNS lookup cut short by the deadline is a Timeout, not a
 // DNSError); otherwise refused, DNS and TLS failures are told apart, other
 // net.Error timeouts (dial, TLS handshake) are Timeout, and the rest is
@@ -24,6 +27,8 @@ func Classify(err error) Reason {
 	switch {
 	case err == nil:
 		return ReasonOK
+	case errors.Is(err, netpolicy.ErrBlocked):
+		return ReasonBlocked
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ReasonTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):

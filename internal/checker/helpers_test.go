@@ -10,8 +10,11 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // waitLimit bounds every wait in the tests so a bug fails the test instead of
@@ -67,13 +70,46 @@ func newTLSServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-// newChecker builds a Checker with its own transport whose idle connections
-// are dropped at cleanup, so tests do not leak into each other.
+// newChecker builds a Checker with the built-in transports and the default
+// policy. Those keep no idle connections, so tests do not leak into each other.
 func newChecker(t testing.TB, clock Clock) *Checker {
 	t.Helper()
-	tr := NewTransport()
-	t.Cleanup(tr.CloseIdleConnections)
-	return New(Options{Clock: clock, Transport: tr})
+	return New(Options{Clock: clock})
+}
+
+// denying returns a Checker whose policy also denies the given CIDR list,
+// e.g. "127.0.0.2", so blocking can be shown on loopback addresses without
+// ever dialling a real metadata address.
+func denying(t testing.TB, cidrs string) *Checker {
+	t.Helper()
+	deny, err := netpolicy.ParseCIDRList(cidrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{Policy: netpolicy.New(nil, deny)})
+}
+
+// countingServer starts an HTTP server listening on addr (e.g.
+// "127.0.0.2:0") that answers 200 and counts the connections it accepted.
+func countingServer(t testing.TB, addr string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Config.ErrorLog = quietLog
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &accepted
 }
 
 // refusedAddr returns an address on 127.0.0.1 where nothing listens: it
@@ -91,11 +127,42 @@ func refusedAddr(t testing.TB) string {
 	return addr
 }
 
-// garbageServer accepts TCP connections on 127.0.0.1, reads the request head,
-// answers with bytes that are not HTTP and closes the connection. It returns
-// the http:// URL to use. (Answering before the request is read would make
-// net/http log an "unsolicited response" line.)
+// garbageServer accepts TCP connections on 127.0.0.1 and answers every
+// request with bytes that are not HTTP. It returns the http:// URL to use.
 func garbageServer(t testing.TB) string {
+	t.Helper()
+	return rawServer(t, "NOT HTTP\r\n\r\n")
+}
+
+// rawServer accepts TCP connections on 127.0.0.1, reads the request head,
+// writes answer verbatim and then waits for the client to hang up. It returns
+// the http:// URL to use. (Answering before the request is read would race
+// net/http's bookkeeping; see newTransport.)
+func rawServer(t testing.TB, answer string) string {
+	t.Helper()
+	return tcpServer(t, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		if _, err := conn.Write([]byte(answer)); err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, br)
+	})
+}
+
+// tcpServer runs serve for every connection accepted on 127.0.0.1, closing
+// the connection afterwards, and returns the http:// URL of the listener.
+// Connections get a waitLimit deadline so a broken client cannot hang the
+// test; cleanup waits for every serve to return.
+func tcpServer(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -111,14 +178,7 @@ func garbageServer(t testing.TB) string {
 			wg.Go(func() {
 				defer conn.Close()
 				_ = conn.SetDeadline(time.Now().Add(waitLimit))
-				br := bufio.NewReader(conn)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil || line == "\r\n" {
-						break
-					}
-				}
-				_, _ = conn.Write([]byte("NOT HTTP\r\n\r\n"))
+				serve(conn)
 			})
 		}
 	})

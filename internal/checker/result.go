@@ -31,6 +31,9 @@ const (
 	// ReasonNetworkError covers every other failure, including requests that
 	// could not be built and servers that do not speak HTTP.
 	ReasonNetworkError Reason = "NetworkError"
+	// ReasonBlocked means the outbound policy denied the address the target
+	// (or a redirect) resolved to; no connection was made.
+	ReasonBlocked Reason = "Blocked"
 )
 
 // AllReasons lists every Reason, e.g. for building a status enum or metrics
@@ -38,6 +41,7 @@ const (
 var AllReasons = []Reason{
 	ReasonOK, ReasonSlowResponse, ReasonUnexpectedStatus, ReasonTimeout,
 	ReasonConnectionRefused, ReasonDNSError, ReasonTLSError, ReasonNetworkError,
+	ReasonBlocked,
 }
 
 // MaxMessageLength bounds Result.Message in runes so it always fits a status field.
@@ -51,6 +55,7 @@ const (
 	msgRefused        = "connection refused"
 	msgDNS            = "DNS lookup failed"
 	msgTLS            = "TLS handshake or certificate verification failed"
+	msgBlocked        = "blocked by the outbound policy"
 	msgNetwork        = "network error"
 	msgTooManyRedirs  = "network error: stopped after 10 redirects"
 	msgInvalidRequest = "invalid request"
@@ -149,6 +154,8 @@ func failureMessage(reason Reason, timeout time.Duration) string {
 		return msgDNS
 	case ReasonTLSError:
 		return msgTLS
+	case ReasonBlocked:
+		return msgBlocked
 	default:
 		return msgNetwork
 	}

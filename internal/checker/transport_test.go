@@ -2,8 +2,11 @@ package checker
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestNewTransportSettings(t *testing.T) {
@@ -16,6 +19,9 @@ func TestNewTransportSettings(t *testing.T) {
 	if !tr.DisableCompression {
 		t.Error("DisableCompression must be true")
 	}
+	if !tr.DisableKeepAlives {
+		t.Error("DisableKeepAlives must be true")
+	}
 	if tr.MaxResponseHeaderBytes <= 0 || tr.MaxResponseHeaderBytes > 1<<20 {
 		t.Errorf("MaxResponseHeaderBytes = %d", tr.MaxResponseHeaderBytes)
 	}
@@ -24,18 +30,6 @@ func TestNewTransportSettings(t *testing.T) {
 	}
 	if NewTransport() == tr {
 		t.Error("NewTransport must return a fresh transport")
-	}
-}
-
-// TestProxyEnvironmentIgnored: with a proxy in the environment pointing at a
-// dead port, a probe still reaches the server directly.
-func TestProxyEnvironmentIgnored(t *testing.T) {
-	dead := "http://" + refusedAddr(t)
-	t.Setenv("HTTP_PROXY", dead)
-	t.Setenv("http_proxy", dead)
-	srv := newServer(t, func(http.ResponseWriter, *http.Request) {})
-	if r := newChecker(t, nil).Check(ctxFor(t), Target{URL: srv.URL}); r.Reason != ReasonOK {
-		t.Fatalf("reason %s (%q), want OK", r.Reason, r.Message)
 	}
 }
 
@@ -97,5 +91,87 @@ func TestRedirectHeaders(t *testing.T) {
 	}
 	if got := recv(t, otherGot, "cross-origin hop"); got != (seen{}) {
 		t.Errorf("cross-origin hop saw %+v, want no secrets and no Referer", got)
+	}
+}
+
+// TestRedirectLimit: up to 10 redirects are followed; the 11th ends the check
+// with a clear message, so a loop costs exactly 11 requests.
+func TestRedirectLimit(t *testing.T) {
+	var requests atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		// /chain/N redirects N more times, then answers; /loop never stops.
+		if n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/chain/")); err == nil && n > 0 {
+			http.Redirect(w, r, "/chain/"+strconv.Itoa(n-1), http.StatusFound)
+			return
+		}
+		if r.URL.Path == "/loop" {
+			http.Redirect(w, r, "/loop", http.StatusMovedPermanently)
+		}
+	})
+	c := newChecker(t, nil)
+	tests := []struct {
+		path     string
+		reason   Reason
+		message  string
+		requests int32
+	}{
+		{"/chain/10", ReasonOK, "", 11},
+		{"/chain/11", ReasonNetworkError, "network error: stopped after 10 redirects", 11},
+		{"/loop", ReasonNetworkError, "network error: stopped after 10 redirects", 11},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			requests.Store(0)
+			r := c.Check(ctxFor(t), Target{URL: srv.URL + tc.path})
+			if r.Reason != tc.reason || (tc.message != "" && r.Message != tc.message) {
+				t.Fatalf("got %s %q, want %s %q", r.Reason, r.Message, tc.reason, tc.message)
+			}
+			if n := requests.Load(); n != tc.requests {
+				t.Errorf("server saw %d requests, want %d", n, tc.requests)
+			}
+		})
+	}
+}
+
+// TestNoFollowRedirects: the first answer is judged by its own status code,
+// and the redirect target is never asked.
+func TestNoFollowRedirects(t *testing.T) {
+	var followed atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/final", http.StatusMovedPermanently)
+			return
+		}
+		followed.Add(1)
+	})
+	moved, err := ParseStatusCodes([]string{"301"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChecker(t, newFakeClock(120*time.Millisecond))
+	tests := []struct {
+		name    string
+		target  Target
+		reason  Reason
+		code    int
+		message string
+	}{
+		{"301 not expected", Target{URL: srv.URL + "/moved", NoFollowRedirects: true}, ReasonUnexpectedStatus, 301, "returned 301 in 120ms, expected 200-299"},
+		{"301 expected", Target{URL: srv.URL + "/moved", NoFollowRedirects: true, Expected: moved}, ReasonOK, 301, "returned 301 in 120ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.Check(ctxFor(t), tc.target)
+			if r.Reason != tc.reason || r.StatusCode != tc.code || r.Message != tc.message {
+				t.Fatalf("got {%s %d %q}, want {%s %d %q}", r.Reason, r.StatusCode, r.Message, tc.reason, tc.code, tc.message)
+			}
+		})
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+	if r := c.Check(ctxFor(t), Target{URL: srv.URL + "/moved"}); r.Reason != ReasonOK || followed.Load() != 1 {
+		t.Errorf("by default the redirect must be followed: %s, followed %d", r.Reason, followed.Load())
 	}
 }

@@ -107,7 +107,7 @@ func TestSigtermWithChecksInFlightExitsPromptly(t *testing.T) {
 
 	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
 	var exitErr error
-	g.Eventually(exited).WithTimeout(5 * time.Second).Should(Receive(&exitErr), "exited within 5s of SIGTERM")
+	g.Eventually(exited).WithTimeout(5*time.Second).Should(Receive(&exitErr), "exited within 5s of SIGTERM")
 	g.Expect(exitErr).NotTo(HaveOccurred(), "a clean exit")
-	g.Eventually(cancelled).WithTimeout(5 * time.Second).Should(Receive(), "the in-flight check was cancelled")
+	g.Eventually(cancelled).WithTimeout(5*time.Second).Should(Receive(), "the in-flight check was cancelled")
 }
