@@ -205,7 +205,7 @@ func (r *HealthCheckReconciler) notify(hc *monitoringv1alpha1.HealthCheck, trans
 // describe words a transition as an event: type, reason and a note that names the
 // target and the evidence.
 func describe(t transition, failureThreshold int32) (eventType, reason, note string) {
-	name := t.target.Name
+	name := t.name
 	switch t.target.State {
 	case monitoringv1alpha1.StateDown:
 		failures := "consecutive failures"

@@ -21,6 +21,8 @@ type thresholds struct {
 
 // transition is a change of a target's state that users are told about.
 type transition struct {
+	// name is the target's display name.
+	name   string
 	from   monitoringv1alpha1.TargetState
 	target monitoringv1alpha1.TargetStatus
 	// evidence is the check's own description, such as "returned 503 in 120ms".
@@ -102,14 +104,14 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 		if !seen {
 			prev = monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StatePending}
 		}
-		prev.URL, prev.Name = p.url, p.name
+		prev.URL, prev.Name = p.url, p.statusName
 		if p.skip != "" {
 			targets = append(targets, skipped(prev, p))
 			continue
 		}
 		next := judge(prev, rnd.results[i], th, started)
 		if isReported(prev.State, next.State) {
-			transitions = append(transitions, transition{from: prev.State, target: next, evidence: rnd.results[i].Message})
+			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}
 		targets = append(targets, next)
 	}

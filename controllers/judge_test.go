@@ -1,7 +1,10 @@
 package controllers
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,7 +109,7 @@ func TestOnlyEnteringDownOrSlowAndRecoveringAreReported(t *testing.T) {
 
 func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 	status := &monitoringv1alpha1.HealthCheckStatus{Targets: []monitoringv1alpha1.TargetStatus{
-		{URL: "http://b.example/", Name: "b", State: monitoringv1alpha1.StateUp, ConsecutiveSuccesses: 1, LastTransitionTime: &earlier},
+		{URL: "http://b.example/", State: monitoringv1alpha1.StateUp, ConsecutiveSuccesses: 1, LastTransitionTime: &earlier},
 		{URL: "http://gone.example/", Name: "gone", State: monitoringv1alpha1.StateDown},
 	}}
 	rnd := &round{
@@ -140,7 +143,7 @@ func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 	}
 	var reported []string
 	for _, tr := range transitions {
-		reported = append(reported, tr.target.Name+":"+string(tr.from)+"->"+string(tr.target.State))
+		reported = append(reported, tr.name+":"+string(tr.from)+"->"+string(tr.target.State))
 	}
 	if want := []string{"c:Pending->Slow", "b:Up->Down"}; !slices.Equal(reported, want) {
 		t.Fatalf("transitions %v, want %v (a went Pending->Up: not reported)", reported, want)
@@ -205,14 +208,14 @@ func TestStatusIsWrittenOnlyWhenSomethingButMeasurementsChanged(t *testing.T) {
 }
 
 func TestDescribeWordsEventsWithTargetAndEvidence(t *testing.T) {
-	down := transition{from: monitoringv1alpha1.StateUp, evidence: "returned 503 in 120ms, expected 200-299",
-		target: monitoringv1alpha1.TargetStatus{Name: "https://a.example/healthz", State: monitoringv1alpha1.StateDown, ConsecutiveFailures: 3}}
+	down := transition{name: "https://a.example/healthz", from: monitoringv1alpha1.StateUp, evidence: "returned 503 in 120ms, expected 200-299",
+		target: monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StateDown, ConsecutiveFailures: 3}}
 	typ, reason, note := describe(down, 3)
 	if typ != "Warning" || reason != "TargetDown" || note != "https://a.example/healthz returned 503 in 120ms, expected 200-299 (3 consecutive failures)" {
 		t.Fatalf("got %s %s %q", typ, reason, note)
 	}
-	recovered := transition{from: monitoringv1alpha1.StateDown, evidence: "returned 200 in 8ms",
-		target: monitoringv1alpha1.TargetStatus{Name: "api", State: monitoringv1alpha1.StateUp}}
+	recovered := transition{name: "api", from: monitoringv1alpha1.StateDown, evidence: "returned 200 in 8ms",
+		target: monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StateUp}}
 	typ, reason, note = describe(recovered, 3)
 	if typ != "Normal" || reason != "TargetRecovered" || note != "api returned 200 in 8ms (was Down)" {
 		t.Fatalf("got %s %s %q", typ, reason, note)
@@ -226,4 +229,32 @@ func conditionStatusOf(s *monitoringv1alpha1.HealthCheckStatus, condType string)
 		}
 	}
 	return ""
+}
+
+// TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit builds the
+// largest status the API allows: 500 targets whose URLs use the whole URL budget,
+// with the longest names and messages, and checks its size.
+func TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit(t *testing.T) {
+	const etcdLimit = 1536 * 1024
+	urlLength := monitoringv1alpha1.MaxTotalURLLength / monitoringv1alpha1.MaxTargets
+	rnd := &round{started: checkedAt}
+	for i := range monitoringv1alpha1.MaxTargets {
+		u := fmt.Sprintf("https://host-%03d.example.com/", i)
+		u += strings.Repeat("p", urlLength-len(u))
+		rnd.probes = append(rnd.probes, probe{url: u, name: strings.Repeat("n", 128), statusName: strings.Repeat("n", 128)})
+		rnd.results = append(rnd.results, checker.Result{
+			StatusCode: 503, Latency: time.Hour, Reason: checker.ReasonUnexpectedStatus,
+			Message: strings.Repeat("m", checker.MaxMessageLength), CheckedAt: checkedAt,
+		})
+	}
+	status := &monitoringv1alpha1.HealthCheckStatus{}
+	applyRound(status, 1, rnd, thresholds{10, 10}, checkedAt)
+	encoded, err := json.Marshal(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("status of %d worst-case targets: %d bytes (etcd's limit: %d)", len(status.Targets), len(encoded), etcdLimit)
+	if len(encoded) > etcdLimit/3 {
+		t.Fatalf("status is %d bytes, more than a third of etcd's %d byte limit", len(encoded), etcdLimit)
+	}
 }

@@ -105,10 +105,15 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, targets []m
 		}
 	}
 
+	names := make(map[string]string, len(rnd.probes))
+	for _, p := range rnd.probes {
+		names[p.url] = p.name
+	}
 	seen := make(map[string]bool, len(targets))
 	for _, t := range targets {
-		seen[t.Name] = true
-		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: t.Name}
+		target := names[t.URL]
+		seen[target] = true
+		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: target}
 		switch t.State {
 		case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
 			m.targetUp.With(labels).Set(boolToFloat(t.State != monitoringv1alpha1.StateDown))

@@ -22,8 +22,11 @@ const (
 
 // probe is one spec target resolved for a round: defaults applied, Secrets read.
 type probe struct {
-	url  string
-	name string
+	url string
+	// name is the display name used in events and metrics; statusName is the name
+	// the user gave, if any, so status does not repeat long URLs.
+	name       string
+	statusName string
 	// target is what the checker runs; unused when skip is set.
 	target checker.Target
 	// skip, when set, says why the target is not checked this round.
@@ -47,7 +50,7 @@ func buildProbes(ctx context.Context, secrets client.Reader, hc *monitoringv1alp
 }
 
 func buildProbe(ctx context.Context, secrets client.Reader, hc *monitoringv1alpha1.HealthCheck, t monitoringv1alpha1.Target) (probe, error) {
-	p := probe{url: t.URL, name: displayName(t)}
+	p := probe{url: t.URL, name: displayName(t), statusName: t.Name}
 	codes, err := checker.ParseStatusCodes(t.ExpectedStatusCodes)
 	if err != nil {
 		return probe{}, &invalidSpecError{msg: fmt.Sprintf("target %s: %v", p.name, err)}

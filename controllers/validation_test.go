@@ -20,6 +20,10 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		tooMany += fmt.Sprintf("- url: http://example.com/%d\n", i)
 	}
 	longURL := "http://example.com/" + strings.Repeat("a", 2040)
+	tooLongTogether := "targets:\n"
+	for i := range 500 {
+		tooLongTogether += fmt.Sprintf("- url: http://example.com/%03d/%s\n", i, strings.Repeat("a", 300))
+	}
 
 	cases := []struct {
 		name string
@@ -36,6 +40,7 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		{"host-less url", `targets: [{url: "http:///healthz"}]`, "spec.targets[0].url: Invalid value: \"http:///healthz\": url must have a host"},
 		{"credentials in url", `targets: [{url: "https://user:pw@example.com/"}]`, "url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef"},
 		{"url too long", `targets: [{url: "` + longURL + `"}]`, "spec.targets[0].url: Too long: may not be more than 2048 bytes"},
+		{"urls too long together", tooLongTogether, "spec: Invalid value: the targets' URLs together must not exceed 131072 characters"},
 		{"duplicate urls", `targets: [{url: "http://a.example/"}, {url: "http://a.example/"}]`, `spec.targets[1]: Duplicate value: {"url":"http://a.example/"}`},
 		{"zero interval", `{interval: 0s, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"0s\": must be at least 1s"},
 		{"negative interval", `{interval: -1s, targets: [{url: "http://a.example/"}]}`, "spec.interval: Invalid value: \"-1s\": must be a duration such as 30s, 1m or 1h30m (units h, m, s, ms)"},

@@ -118,9 +118,9 @@ type TargetStatus struct {
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url"`
 
-	// Name is the target's display name.
+	// Name is the target's name from the spec, when it has one.
 	// +optional
-	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:MaxLength=128
 	Name string `json:"name,omitempty"`
 
 	// State is the judged state of the target.

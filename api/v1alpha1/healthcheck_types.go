@@ -12,6 +12,9 @@ const (
 	MaxTargets = 500
 	// MaxURLLength is the longest URL a target may have.
 	MaxURLLength = 2048
+	// MaxTotalURLLength bounds the URLs of all targets together, since status
+	// repeats them.
+	MaxTotalURLLength = 131072
 	// MaxMessageLength is the longest per-target status message.
 	MaxMessageLength = 256
 )
@@ -31,6 +34,7 @@ const (
 // HealthCheckSpec lists the URLs to check and how to judge their answers.
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.interval) || duration(self.timeout) <= duration(self.interval)",message="timeout must not be longer than interval"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
+// +kubebuilder:validation:XValidation:rule="self.targets.map(t, size(t.url)).sum() <= 131072",message="the targets' URLs together must not exceed 131072 characters, so that status stays within etcd's size limit"
 // +kubebuilder:validation:XValidation:rule="!has(self.interval) || self.targets.all(t, !has(t.timeout) || duration(t.timeout) <= duration(self.interval))",message="a target's timeout must not be longer than interval"
 type HealthCheckSpec struct {
 	// Targets are the URLs to check, each at most once.
