@@ -156,7 +156,7 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.rounds.start(hc, probes)
+	r.rounds.start(hc, probes, due)
 	if !due.IsZero() {
 		r.Metrics.observeLag(now.Sub(due))
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
@@ -288,4 +289,41 @@ func TestStatesAndCountsAreReadBackFromStatus(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(targetState(get(g, hc), target).State).To(Equal(monitoringv1alpha1.StateUp))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}
+
+// TestASaturatedHealthCheckShowsLagNotFailures gives one worker five targets that
+// each take 300ms, with a 1s interval: rounds take longer than the interval and
+// start late, yet no target times out, because each check is timed from its own
+// start. The lag shows in healthcheck_schedule_lag_seconds (and in status.lastRunLag
+// on the next status refresh).
+func TestASaturatedHealthCheckShowsLagNotFailures(t *testing.T) {
+	g := NewWithT(t)
+	srv := newTargetServer(t)
+	ns := newNamespace(t)
+	var urls []string
+	for i := range 5 {
+		urls = append(urls, srv.url("/delay/300")+"?n="+string(rune('a'+i)))
+	}
+	hc := newHealthCheck(ns, "saturated", urls...)
+	hc.Spec.Workers = 1
+	hc.Spec.Timeout = duration(time.Second)
+	hc.Spec.SlowThreshold = duration(900 * time.Millisecond)
+	lagBefore := scheduleLagSum(g)
+	create(t, hc)
+
+	g.Eventually(func() int { return srv.hitCount("/delay/300") }).WithTimeout(timeout).WithPolling(poll).Should(BeNumerically(">=", 15), "three rounds")
+	g.Expect(scheduleLagSum(g)-lagBefore).To(BeNumerically(">", 0.5), "rounds started late")
+	g.Expect(get(g, hc).Status.Summary).To(Equal(&monitoringv1alpha1.Summary{Total: 5, Up: 5}))
+	g.Expect(eventsFor(g, ns, "saturated")).To(BeEmpty(), "no target was ever reported Down or Slow")
+}
+
+func scheduleLagSum(g Gomega) float64 {
+	families, err := metrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() == "healthcheck_schedule_lag_seconds" {
+			return f.GetMetric()[0].GetHistogram().GetSampleSum()
+		}
+	}
+	return 0
 }

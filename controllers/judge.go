@@ -123,6 +123,7 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 	status.LastRunTime = &started
 	status.NextRunTime = &next
 	status.LastRunDuration = &metav1.Duration{Duration: rnd.duration.Round(10 * time.Millisecond)}
+	status.LastRunLag = &metav1.Duration{Duration: rnd.lag.Round(10 * time.Millisecond)}
 	setHealthConditions(status, generation)
 	return transitions
 }
@@ -199,7 +200,7 @@ func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh t
 // steady target: times, latencies and the messages that quote them.
 func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.HealthCheckStatus {
 	c := s.DeepCopy()
-	c.LastRunTime, c.NextRunTime, c.LastRunDuration = nil, nil, nil
+	c.LastRunTime, c.NextRunTime, c.LastRunDuration, c.LastRunLag = nil, nil, nil, nil
 	for i := range c.Targets {
 		c.Targets[i].LastCheckTime = nil
 		c.Targets[i].LatencyMs = 0

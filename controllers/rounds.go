@@ -24,7 +24,9 @@ type round struct {
 	requestedAt string
 	probes      []probe
 	started     time.Time
-	cancel      context.CancelFunc
+	// lag is how late the round started after it was due.
+	lag    time.Duration
+	cancel context.CancelFunc
 
 	// Set when the round finished; read only after done is closed.
 	results  []checker.Result
@@ -80,7 +82,7 @@ func (r *rounds) NeedLeaderElection() bool { return true }
 
 // start begins a round of hc's probes, replacing (and cancelling) any round of hc
 // still in flight.
-func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
+func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe, due time.Time) {
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
 	targets := make([]checker.Target, 0, len(probes))
 	index := make([]int, 0, len(probes))
@@ -104,6 +106,9 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 		started:     r.clock.Now(),
 		cancel:      cancel,
 		done:        make(chan struct{}),
+	}
+	if !due.IsZero() {
+		rnd.lag = max(rnd.started.Sub(due), 0)
 	}
 	r.current[key] = rnd
 	r.lastStart[key] = rnd.started

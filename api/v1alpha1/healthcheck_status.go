@@ -72,6 +72,13 @@ type HealthCheckStatus struct {
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
 
+	// LastRunLag is how late the last round started after it was due, such as 0s.
+	// A lag that grows means the operator is saturated; checks are timed from
+	// their own start, so lag never turns a healthy target Down.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	LastRunLag *metav1.Duration `json:"lastRunLag,omitempty"`
+
 	// Summary counts the targets by state.
 	// +optional
 	Summary *Summary `json:"summary,omitempty"`

@@ -163,6 +163,11 @@ func (in *HealthCheckStatus) DeepCopyInto(out *HealthCheckStatus) {
 		*out = new(v1.Duration)
 		**out = **in
 	}
+	if in.LastRunLag != nil {
+		in, out := &in.LastRunLag, &out.LastRunLag
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.Summary != nil {
 		in, out := &in.Summary, &out.Summary
 		*out = new(Summary)
