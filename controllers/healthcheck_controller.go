@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 )
 
 // DefaultStatusRefreshInterval is how stale lastRunTime and latencies may get on a
@@ -55,6 +57,9 @@ type HealthCheckReconciler struct {
 	MaxConcurrentReconciles int
 	// Metrics records checks and rounds; nil means the metrics served by the manager.
 	Metrics *Metrics
+	// Notifier posts transitions to the webhooks of spec.notify; nil means a default
+	// one, run by the manager.
+	Notifier *notify.Notifier
 
 	rounds *rounds
 }
@@ -95,7 +100,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	// Events go out only once status records the transition, so a failed write
 	// cannot announce a transition twice.
-	r.notify(hc, transitions)
+	r.notify(ctx, hc, transitions)
 	return result, nil
 }
 
@@ -194,12 +199,41 @@ func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time
 	return nextSlot(last, every, phase(client.ObjectKeyFromObject(hc), every))
 }
 
-// notify emits one event per reported transition.
-func (r *HealthCheckReconciler) notify(hc *monitoringv1alpha1.HealthCheck, transitions []transition) {
+// notify emits one event per reported transition and, when spec.notify names a
+// webhook, queues the same for it. Delivery happens in the background.
+func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, transitions []transition) {
+	if len(transitions) == 0 {
+		return
+	}
+	webhook := r.webhookURL(ctx, hc)
 	for _, t := range transitions {
 		eventType, reason, note := describe(t, hc.Spec.FailureThreshold)
 		r.Recorder.Event(hc, eventType, reason, note)
+		if webhook == "" {
+			continue
+		}
+		r.Notifier.Send(webhook, notify.Message{
+			Text: note, HealthCheck: hc.Namespace + "/" + hc.Name, Target: t.name,
+			State: string(t.target.State), PreviousState: string(t.from), Reason: reason,
+			StatusCode: t.target.StatusCode, Time: t.target.LastCheckTime.Time,
+		})
 	}
+}
+
+// webhookURL reads the webhook URL of spec.notify, or "" when there is none. A
+// missing Secret is logged, not retried: notifications are best effort and never
+// hold up status.
+func (r *HealthCheckReconciler) webhookURL(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) string {
+	if hc.Spec.Notify == nil {
+		return ""
+	}
+	ref := hc.Spec.Notify.WebhookSecretRef
+	url, found, err := secretValue(ctx, r.APIReader, hc.Namespace, ref)
+	if err != nil || !found {
+		ctrl.LoggerFrom(ctx).Info("Not notifying: the webhook Secret cannot be read", "secret", ref.Name, "key", ref.Key, "found", found, "error", err)
+		return ""
+	}
+	return url
 }
 
 // describe words a transition as an event: type, reason and a note that names the
@@ -302,6 +336,12 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.StatusRefreshInterval <= 0 {
 		r.StatusRefreshInterval = DefaultStatusRefreshInterval
+	}
+	if r.Notifier == nil {
+		r.Notifier = notify.New(notify.Options{Client: &http.Client{Transport: checker.NewTransport()}, Log: mgr.GetLogger().WithName("notify")})
+	}
+	if err := mgr.Add(r.Notifier); err != nil {
+		return fmt.Errorf("adding the notifier: %w", err)
 	}
 	run := func(ctx context.Context, targets []checker.Target, workers int) []checker.Result {
 		return r.Checker.Run(ctx, targets, workers, nil)

@@ -80,8 +80,8 @@ func TestCreatedHealthCheckGetsStatusOfEveryTarget(t *testing.T) {
 		g.Expect(got.Status.Targets[1].URL).To(Equal(notFound))
 		g.Expect(got.Status.Targets[2].URL).To(Equal(down))
 
-		g.Expect(targetState(got, up)).To(MatchFields(up, monitoringv1alpha1.StateUp, 200, monitoringv1alpha1.CheckOK))
-		g.Expect(targetState(got, down)).To(MatchFields(down, monitoringv1alpha1.StateDown, 503, monitoringv1alpha1.CheckUnexpectedStatus))
+		g.Expect(targetState(got, up)).To(beTarget(up, monitoringv1alpha1.StateUp, 200, monitoringv1alpha1.CheckOK))
+		g.Expect(targetState(got, down)).To(beTarget(down, monitoringv1alpha1.StateDown, 503, monitoringv1alpha1.CheckUnexpectedStatus))
 		g.Expect(targetState(got, down).ConsecutiveFailures).To(BeEquivalentTo(1))
 		g.Expect(targetState(got, down).LastCheckTime).NotTo(BeNil())
 		g.Expect(targetState(got, down).LastTransitionTime).NotTo(BeNil())
@@ -155,7 +155,7 @@ func TestSlowTargetIsFlaggedWithEvent(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		got := get(g, hc)
-		g.Expect(targetState(got, slow)).To(MatchFields(slow, monitoringv1alpha1.StateSlow, 200, monitoringv1alpha1.CheckSlowResponse))
+		g.Expect(targetState(got, slow)).To(beTarget(slow, monitoringv1alpha1.StateSlow, 200, monitoringv1alpha1.CheckSlowResponse))
 		g.Expect(targetState(got, slow).LatencyMs).To(BeNumerically(">=", 300))
 		g.Expect(got.Status.Summary).To(HaveField("Slow", BeEquivalentTo(1)))
 		g.Expect(conditionStatus(got, monitoringv1alpha1.ConditionDegraded)).To(Equal(metav1.ConditionTrue))

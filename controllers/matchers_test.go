@@ -10,8 +10,8 @@ import (
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
-// MatchFields matches a target's URL, state, status code and reason.
-func MatchFields(url string, state monitoringv1alpha1.TargetState, code int32, reason monitoringv1alpha1.CheckReason) types.GomegaMatcher {
+// beTarget matches a target's URL, state, status code and reason.
+func beTarget(url string, state monitoringv1alpha1.TargetState, code int32, reason monitoringv1alpha1.CheckReason) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(t monitoringv1alpha1.TargetStatus) (bool, error) {
 		return t.URL == url && t.State == state && t.StatusCode == code && t.Reason == reason, nil
 	}).WithTemplate(fmt.Sprintf("Expected target {{.Actual}} to be %s with %d and reason %s", state, code, reason))

@@ -95,6 +95,10 @@ type HealthCheckSpec struct {
 	// +kubebuilder:validation:Maximum=10
 	SuccessThreshold int32 `json:"successThreshold,omitempty"`
 
+	// Notify sends each transition that emits an event to a webhook as well.
+	// +optional
+	Notify *NotifySpec `json:"notify,omitempty"`
+
 	// Suspend stops all checks while true; the Ready condition then says Suspended.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
@@ -201,4 +205,15 @@ type SecretKeySelector struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Key string `json:"key"`
+}
+
+// NotifySpec says where transitions are sent.
+type NotifySpec struct {
+	// WebhookSecretRef selects the key of a Secret in the HealthCheck's namespace
+	// that holds the webhook URL, such as a Slack incoming webhook; the URL carries
+	// a token, so it is never written in the spec. The operator POSTs a JSON
+	// message with a Slack-compatible "text" field for every TargetDown, TargetSlow
+	// and TargetRecovered event, with retries and a timeout.
+	// +required
+	WebhookSecretRef SecretKeySelector `json:"webhookSecretRef"`
 }
