@@ -57,6 +57,8 @@ type HealthCheckReconciler struct {
 	MaxConcurrentReconciles int
 	// Metrics records checks and rounds; nil means the metrics served by the manager.
 	Metrics *Metrics
+	// Shard is the share of HealthChecks this process checks; the zero value is all.
+	Shard Shard
 	// Notifier posts transitions to the webhooks of spec.notify; nil means a default
 	// one, run by the manager.
 	Notifier *notify.Notifier
@@ -355,7 +357,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, requestedAtChanged))).
+			predicate.Or(predicate.GenerationChangedPredicate{}, requestedAtChanged), r.Shard.predicate())).
 		WatchesRawSource(source.Channel(r.rounds.wake, &handler.EnqueueRequestForObject{})).
 		// Only Secrets' metadata is cached: values are read when a round starts.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.healthChecksUsingSecret), builder.OnlyMetadata).
@@ -405,6 +407,9 @@ func (r *HealthCheckReconciler) healthChecksUsingSecret(ctx context.Context, sec
 	}
 	requests := make([]reconcile.Request, 0, len(list.Items))
 	for _, hc := range list.Items {
+		if !r.Shard.Owns(hc.Namespace, hc.Name) {
+			continue
+		}
 		key := client.ObjectKeyFromObject(&hc)
 		r.rounds.requestNow(key)
 		requests = append(requests, reconcile.Request{NamespacedName: key})

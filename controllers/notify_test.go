@@ -48,5 +48,5 @@ func TestTransitionsArePostedToTheWebhookFromTheSecret(t *testing.T) {
 		"HealthCheck": Equal(ns + "/notifying"), "Target": Equal(down), "State": Equal("Down"),
 		"PreviousState": Equal("Pending"), "Reason": Equal("TargetDown"), "StatusCode": BeEquivalentTo(503),
 	}))
-	g.Consistently(received).WithTimeout(3 * timeout / 10).Should(BeEmpty(), "a target that stays Down is not announced again")
+	g.Consistently(received).WithTimeout(3*timeout/10).Should(BeEmpty(), "a target that stays Down is not announced again")
 }

@@ -4,6 +4,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"time"
 
@@ -29,6 +30,7 @@ func main() {
 		leaderElect           bool
 		statusRefresh         time.Duration
 		maxConcurrentReconcil int
+		shard                 controllers.Shard
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443 (https) or :8080 (http); 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the Kubernetes API.")
@@ -38,11 +40,24 @@ func main() {
 	flag.DurationVar(&statusRefresh, "status-refresh-interval", controllers.DefaultStatusRefreshInterval,
 		"How stale lastRunTime and latencies may get in the status of a HealthCheck whose states do not change.")
 	flag.IntVar(&maxConcurrentReconcil, "max-concurrent-reconciles", 4, "How many HealthChecks reconcile at once; rounds run apart from this.")
+	flag.IntVar(&shard.Total, "total-shards", 1, "Split the HealthChecks among this many operator processes, each with its own leader election.")
+	flag.IntVar(&shard.Index, "shard-index", -1,
+		"This process's shard, 0 to total-shards-1; -1 reads it from the ordinal of a StatefulSet pod's host name.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
+
+	if err := resolveShard(&shard); err != nil {
+		setupLog.Error(err, "Invalid sharding flags")
+		os.Exit(2)
+	}
+	leaseID := "healthcheck-operator.monitoring.healthcheck.dev"
+	if shard.Total > 1 {
+		leaseID = "healthcheck-operator-shard-" + shard.String() + ".monitoring.healthcheck.dev"
+		setupLog.Info("Checking one shard of the HealthChecks", "shard", shard.Index, "totalShards", shard.Total)
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -62,7 +77,7 @@ func main() {
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
-		LeaderElectionID:       "healthcheck-operator.monitoring.healthcheck.dev",
+		LeaderElectionID:       leaseID,
 		// Stop checking at once when leadership is lost, so a new leader never races us.
 		LeaderElectionReleaseOnCancel: true,
 	})
@@ -77,6 +92,7 @@ func main() {
 		Recorder:                mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // see HealthCheckReconciler.Recorder
 		StatusRefreshInterval:   statusRefresh,
 		MaxConcurrentReconciles: maxConcurrentReconcil,
+		Shard:                   shard,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up the controller", "controller", "HealthCheck")
 		os.Exit(1)
@@ -95,4 +111,23 @@ func main() {
 		setupLog.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// resolveShard fills in the shard index from the host name when asked to, and
+// checks the result.
+func resolveShard(shard *controllers.Shard) error {
+	if shard.Total <= 1 {
+		*shard = controllers.Shard{}
+		return nil
+	}
+	if shard.Index < 0 {
+		hostname, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("reading the host name for --shard-index=-1: %w", err)
+		}
+		if shard.Index, err = controllers.OrdinalFromHostname(hostname); err != nil {
+			return err
+		}
+	}
+	return shard.Validate()
 }

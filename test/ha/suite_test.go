@@ -97,8 +97,31 @@ func startReplica(t *testing.T, ns, leaseID string) *replica {
 	return startReplicaWith(t, cfg, ns, leaseID)
 }
 
-// startReplicaWith starts a replica that reaches the API server through restCfg.
-func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string) *replica {
+// startShard starts a replica that checks one shard, with its own lease, and
+// marks its requests with an X-Replica header.
+func startShard(t *testing.T, ns string, shard controllers.Shard, name string) *replica {
+	t.Helper()
+	return startReplicaWith(t, cfg, ns, "shard-"+shard.String(), func(r *controllers.HealthCheckReconciler, rep *replica) {
+		r.Shard = shard
+		r.Checker = checker.New(checker.Options{Transport: headerTransport{next: countingTransport{next: checker.NewTransport(), count: &rep.checks}, value: name}})
+	})
+}
+
+// headerTransport marks each request with the replica that sent it.
+type headerTransport struct {
+	next  http.RoundTripper
+	value string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Replica", t.value)
+	return t.next.RoundTrip(r)
+}
+
+// startReplicaWith starts a replica that reaches the API server through restCfg;
+// tweaks adjust its reconciler before it starts.
+func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
 	t.Helper()
 	rep := &replica{done: make(chan error, 1)}
 	renew, lease := 2*time.Second, 3*time.Second
@@ -125,6 +148,9 @@ func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string) *r
 		Recorder:  mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // as in cmd/manager
 		Checker:   checker.New(checker.Options{Transport: countingTransport{next: checker.NewTransport(), count: &rep.checks}}),
 		Metrics:   controllers.NewMetrics(prometheus.NewRegistry()),
+	}
+	for _, tweak := range tweaks {
+		tweak(rec, rep)
 	}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		t.Fatalf("setting up reconciler: %v", err)

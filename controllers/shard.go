@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+)
+
+// Shard is this operator process's share of the HealthChecks when several
+// processes split them (kube-state-metrics' and Argo CD's habit): each HealthCheck
+// belongs to exactly one shard, by a stable hash of its namespace and name. Each
+// shard elects its own leader. The zero value owns everything.
+type Shard struct {
+	// Index is this shard's number, from 0 to Total-1.
+	Index int
+	// Total is the number of shards; 0 or 1 means no sharding.
+	Total int
+}
+
+// Owns tells whether the HealthCheck namespace/name belongs to this shard.
+func (s Shard) Owns(namespace, name string) bool {
+	if s.Total <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(namespace + "/" + name))
+	return int(h.Sum32()%uint32(s.Total)) == s.Index
+}
+
+// Validate reports a shard that cannot own anything.
+func (s Shard) Validate() error {
+	if s.Total < 0 || (s.Total > 1 && (s.Index < 0 || s.Index >= s.Total)) {
+		return fmt.Errorf("shard index %d is not within 0 to %d (total shards %d)", s.Index, s.Total-1, s.Total)
+	}
+	return nil
+}
+
+// String names the shard, as in a leader election lease.
+func (s Shard) String() string {
+	if s.Total <= 1 {
+		return "all"
+	}
+	return fmt.Sprintf("%d-of-%d", s.Index, s.Total)
+}
+
+// predicate passes only events of HealthChecks this shard owns.
+func (s Shard) predicate() predicate.Predicate {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool { return s.Owns(o.GetNamespace(), o.GetName()) })
+}
+
+// OrdinalFromHostname reads a StatefulSet pod's ordinal from its host name, such
+// as 2 from "healthcheck-operator-2".
+func OrdinalFromHostname(hostname string) (int, error) {
+	i := strings.LastIndexByte(hostname, '-')
+	if i < 0 {
+		return 0, fmt.Errorf("host name %q has no -N ordinal suffix of a StatefulSet pod", hostname)
+	}
+	n, err := strconv.Atoi(hostname[i+1:])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("host name %q has no -N ordinal suffix of a StatefulSet pod", hostname)
+	}
+	return n, nil
+}
