@@ -74,6 +74,7 @@ build: manifests generate vet ## Build bin/manager.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 
 # Extra flags for bin/run-local, such as RUN_ARGS="--mode=embedded" (`bin/run-local -h` lists them).
+# `make run` execs it, so that a SIGTERM from make reaches it, and it stops what it started.
 RUN_ARGS ?=
 
 .PHONY: run
@@ -81,7 +82,6 @@ run: manifests generate envtest ## Run the operator: on the kubeconfig's cluster
 	@echo ">> Building bin/run-local (the first build takes a minute or two)."
 	go build -v -o $(LOCALBIN)/run-local ./cmd/run-local 2>&1 \
 		| awk '/^[^ ]+$$/ { if (++n % 50 == 0) { printf ">> compiled %d packages (now %s)\n", n, $$0; fflush() }; next } { print }'
-	@# exec, so that a SIGTERM from make reaches run-local itself, which then stops what it started.
 	exec $(LOCALBIN)/run-local --assets=$(ENVTEST_ASSETS) --kubectl=$(KUBECTL) $(RUN_ARGS)
 
 .PHONY: docker-build
