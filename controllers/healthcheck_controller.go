@@ -320,10 +320,17 @@ func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *invalidSpecError) {
 	})
 }
 
-// SetupWithManager registers the reconciler. Only spec changes (generation) start
+// SetupWithManager registers the reconciler, filling unset fields with defaults
+// from the manager. Only spec changes (generation) start
 // work from watch events, so the operator's own status writes never cause a round;
 // finished rounds wake the reconciler through a channel.
 func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorderFor("healthcheck-operator") //nolint:staticcheck // see Recorder
+	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}

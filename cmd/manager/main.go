@@ -87,9 +87,6 @@ func main() {
 	}
 
 	if err := (&controllers.HealthCheckReconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // see HealthCheckReconciler.Recorder
 		StatusRefreshInterval:   statusRefresh,
 		MaxConcurrentReconciles: maxConcurrentReconcil,
 		Shard:                   shard,

@@ -42,13 +42,7 @@ func runOperator(ctx context.Context, cfg *rest.Config) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := (&controllers.HealthCheckReconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // see HealthCheckReconciler.Recorder
-		StatusRefreshInterval:   controllers.DefaultStatusRefreshInterval,
-		MaxConcurrentReconciles: 4,
-	}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.HealthCheckReconciler{MaxConcurrentReconciles: 4}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the HealthCheck controller: %w", err)
 	}
 	ctrl.LoggerFrom(ctx).Info("Starting the operator")
