@@ -7,7 +7,7 @@ IMG ?= ghcr.io/healthcheck-operator/healthcheck-operator:latest
 # is assumed to be on the machine.
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
 GOLANGCI_LINT_VERSION ?= v2.15.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
@@ -65,7 +65,7 @@ lint: golangci-lint ## Run golangci-lint (bodyclose, noctx, errcheck, staticchec
 
 .PHONY: verify
 verify: manifests generate ## Regenerate the manifests and fail when the tree is dirty.
-	git diff --exit-code -- api config
+	git diff --exit-code -- api config charts
 
 ##@ Build
 
@@ -140,10 +140,11 @@ $(GOLANGCI_LINT):
 
 ##@ Packaging
 
-# The Helm chart mirrors the kustomize manifests. The generated parts (the CRDs and
-# the manager's ClusterRole rules) are copied into it by `make helm-sync`, which
-# `make manifests` runs, so the chart never drifts from config/; test/helm fails
-# when the copies differ and renders the chart onto a real API server.
+# The Helm chart mirrors the kustomize manifests. `make helm-sync` (run by `make
+# test`) copies the generated parts into it: the CRDs, the manager's ClusterRole
+# (rendered from the copy) and the example alerts. test/helm fails when a copy
+# differs from config/ or the rest of the chart from its kustomize counterpart, and
+# applies the rendered chart to a real API server with a server-side dry run.
 HELM_VERSION ?= v4.3.1
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 CHART_DIR ?= charts/healthcheck-operator
@@ -170,7 +171,7 @@ build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and 
 	rm -rf $(DIST_DIR)/.kustomize
 
 .PHONY: helm-sync
-helm-sync: manifests ## Copy the generated CRDs, the manager ClusterRole rules and the example alerts from config/ into the chart.
+helm-sync: manifests ## Regenerate the manifests, then copy the CRDs, manager ClusterRole and example alerts into the chart.
 	@mkdir -p $(CHART_DIR)/crds $(CHART_DIR)/files
 	rm -f $(CHART_DIR)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
@@ -178,7 +179,7 @@ helm-sync: manifests ## Copy the generated CRDs, the manager ClusterRole rules a
 	cp config/prometheus/alerts.yaml $(CHART_DIR)/files/prometheus-alerts.yaml
 
 .PHONY: helm-lint
-helm-lint: helm helm-sync ## Lint the Helm chart with its default values and strictly.
+helm-lint: helm helm-sync ## Lint the Helm chart strictly (warnings fail too).
 	$(HELM) lint --strict $(CHART_DIR)
 
 .PHONY: helm-package

@@ -70,7 +70,6 @@ type HealthCheckReconciler struct {
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile runs the steps of one HealthCheck: fetch, start or collect its round,
 // write status once, then report transitions as events.
