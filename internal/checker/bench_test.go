@@ -27,12 +27,9 @@ func BenchmarkRun(b *testing.B) {
 		case <-r.Context().Done():
 		}
 	})
-	tr := NewTransport()
-	// Keep one idle connection per worker so rounds measure scheduling, not
-	// the churn of re-dialling the single benchmark host.
-	tr.MaxIdleConnsPerHost = workers
-	b.Cleanup(tr.CloseIdleConnections)
-	c := New(Options{Transport: tr})
+	// Probe transports dial a fresh connection per check, so this measures
+	// scheduling plus connection setup, as production rounds do.
+	c := New(Options{})
 
 	targets := make([]Target, n)
 	for i := range targets {

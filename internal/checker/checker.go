@@ -5,7 +5,14 @@
 // Compared with a naive thread-pool checker it guarantees that a timed-out
 // request is really cancelled (connection closed, goroutine gone), that at
 // most a few KiB of any response body is ever read, and that every failure is
-// classified into a Reason with a message that never echoes secrets.
+// classified into a Reason with a message that never echoes secrets or bytes
+// sent by the server.
+//
+// Probes only connect where the outbound policy (Options.Policy) allows: it
+// is checked on every resolved address, redirect hops included, before any
+// connection is made. The environment's proxy settings are ignored, TLS
+// certificates are verified unless a target opts out, and every check uses a
+// fresh connection that is closed when the check ends.
 package checker
 
 import (
@@ -27,8 +34,9 @@ const (
 	// DefaultSlowThreshold is the latency above which a good answer is slow
 	// when Target.SlowThreshold <= 0.
 	DefaultSlowThreshold = 2 * time.Second
-	// DefaultMaxBodyBytes is how much of a body is read (to allow connection
-	// reuse) before it is closed, when Options.MaxBodyBytes <= 0.
+	// DefaultMaxBodyBytes is how much of a body is read, under the deadline,
+	// before it is closed, when Options.MaxBodyBytes <= 0: enough to see the
+	// answer arrive, too little to cost memory or time.
 	DefaultMaxBodyBytes = 4 << 10
 	// DefaultUserAgent is sent unless the target sets its own User-Agent, so
 	// probes are recognisable in server logs.
@@ -36,7 +44,8 @@ const (
 )
 
 // Header is one request header to send. Values may be secrets: they are sent
-// to the target but never appear in any Result or error text.
+// to the target but never appear in any Result or error text, and a redirect
+// to another origin (or from https to http) drops every configured header.
 type Header struct{ Name, Value string }
 
 // Target is one URL to check with its resolved settings.
@@ -191,7 +200,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	reqCtx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 
-	req, problem := buildRequest(reqCtx, t)
+	req, problem := buildRequest(withCheck(reqCtx), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return res

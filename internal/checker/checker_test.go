@@ -355,9 +355,16 @@ func TestCheckBodyIsBounded(t *testing.T) {
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetReadBuffer(sockBuf)
+		var raw net.Conn = c
+		if w, ok := c.(interface{ NetConn() net.Conn }); ok {
+			raw = w.NetConn()
 		}
+		tc, ok := raw.(*net.TCPConn)
+		if !ok {
+			t.Errorf("dialled a %T, cannot pin its read buffer", raw)
+			return c, err
+		}
+		_ = tc.SetReadBuffer(sockBuf)
 		return c, err
 	}
 	c := New(Options{Transport: tr})

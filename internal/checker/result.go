@@ -19,8 +19,9 @@ const (
 	ReasonSlowResponse Reason = "SlowResponse"
 	// ReasonUnexpectedStatus means a response arrived with a code outside Expected.
 	ReasonUnexpectedStatus Reason = "UnexpectedStatus"
-	// ReasonTimeout means no response headers arrived before the deadline, or
-	// the check was cancelled (the message then says "check cancelled").
+	// ReasonTimeout means the response headers, or the first MaxBodyBytes of
+	// the body, did not arrive before the deadline, or the check was
+	// cancelled (the message then says "check cancelled").
 	ReasonTimeout Reason = "Timeout"
 	// ReasonConnectionRefused means the TCP connection was actively refused.
 	ReasonConnectionRefused Reason = "ConnectionRefused"
@@ -68,7 +69,8 @@ type Result struct {
 	// URL is the target URL as given. It may contain credentials; use
 	// RedactURL before logging it.
 	URL string
-	// StatusCode is the HTTP status code, or 0 when no response arrived.
+	// StatusCode is the HTTP status code, or 0 when no response arrived. It
+	// is kept when reading the body then failed.
 	StatusCode int
 	// Latency is measured with the injected Clock from request start to the
 	// response headers, or to the failure.

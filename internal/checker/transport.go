@@ -3,7 +3,6 @@ package checker
 import (
 	"crypto/tls"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
@@ -26,39 +25,41 @@ func NewTransport() *http.Transport {
 	return newTransport(netpolicy.Default(), defaultTLSConfig())
 }
 
+// defaultTLSConfig offers HTTP/2 and HTTP/1.1, as net/http would: dialTLS
+// negotiates the protocol itself.
 func defaultTLSConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12}
+	return &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 }
 
 // newTransport is the single place where probe connections are configured.
 //
-//   - The dialer's Control hook applies policy to every resolved address
-//     before connecting, so DNS rebinding and redirects cannot get around it.
+//   - Its dialer applies policy to every resolved address before connecting,
+//     so DNS rebinding and redirects cannot get around it, and never outlives
+//     the check it dials for (see dialer and withCheck).
 //   - Proxy is nil: HTTP(S)_PROXY from the operator's environment must not
 //     reroute probes, and a proxy would hide the real destination from policy.
-//   - DisableKeepAlives: every check gets a fresh connection that is closed
-//     when it ends. Besides keeping file descriptors tied to checks, this
-//     stops net/http from logging "Unsolicited response received on idle HTTP
-//     channel" with the server's bytes quoted: that log goes to the standard
-//     logger, which cannot be set per transport. The log can then only happen
-//     if a server answers before the request is sent and wins a
-//     microsecond-wide race inside net/http (seen about once in 2,000 TLS
-//     connections); it is one %q-quoted line of at most 4 KiB. HTTP/2
-//     connections log protocol errors too, but never with server bytes.
+//   - DisableKeepAlives: every check gets a fresh connection, closed when the
+//     check ends, so file descriptors never outlive checks. It also means
+//     net/http never reads an idle connection: bytes a server sent on one
+//     would be logged, quoted ("Unsolicited response received on idle HTTP
+//     channel starting with ..."), through the standard logger, which cannot
+//     be set per transport. writeFirstConn closes the other way into that
+//     log, a server talking first. HTTP/2 may log protocol errors, never
+//     server bytes.
 //   - DisableCompression: we never ask for gzip, so a compressed "bomb" is
 //     never inflated (and we read at most a few KiB of any body anyway).
 //   - MaxResponseHeaderBytes bounds memory spent on hostile headers.
 func newTransport(policy *netpolicy.Policy, tlsConfig *tls.Config) *http.Transport {
-	dialer := &net.Dialer{
-		Timeout: dialTimeout,
-		Control: policy.Control,
-	}
+	d := newDialer(policy, tlsConfig)
 	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        tlsConfig,
+		Proxy:          nil,
+		DialContext:    d.dial,
+		DialTLSContext: d.dialTLS,
+		// dialTLS does the handshake, so TLSClientConfig and
+		// TLSHandshakeTimeout are not used; they are set to show the config.
+		TLSClientConfig:        tlsConfig.Clone(),
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
+		ForceAttemptHTTP2:      true,
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,

@@ -25,7 +25,7 @@ func TestNewTransportSettings(t *testing.T) {
 	if tr.MaxResponseHeaderBytes <= 0 || tr.MaxResponseHeaderBytes > 1<<20 {
 		t.Errorf("MaxResponseHeaderBytes = %d", tr.MaxResponseHeaderBytes)
 	}
-	if tr.TLSHandshakeTimeout <= 0 || tr.DialContext == nil {
+	if tr.TLSHandshakeTimeout <= 0 || tr.DialContext == nil || tr.DialTLSContext == nil {
 		t.Error("dial and TLS handshake must be bounded")
 	}
 	if NewTransport() == tr {
