@@ -30,6 +30,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 )
 
@@ -57,6 +58,9 @@ type HealthCheckReconciler struct {
 	MaxConcurrentReconciles int
 	// Metrics records checks and rounds; nil means the metrics served by the manager.
 	Metrics *Metrics
+	// Policy decides which addresses checks and webhooks may reach; nil means
+	// netpolicy.Default() (link-local and cloud metadata addresses blocked).
+	Policy *netpolicy.Policy
 	// Shard is the share of HealthChecks this process checks; the zero value is all.
 	Shard Shard
 	// Notifier posts transitions to the webhooks of spec.notify; nil means a default
@@ -243,6 +247,10 @@ func describe(t transition, failureThreshold int32) (eventType, reason, note str
 	name := t.name
 	switch t.target.State {
 	case monitoringv1alpha1.StateDown:
+		if t.target.Reason == monitoringv1alpha1.CheckBlocked {
+			return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetBlocked,
+				fmt.Sprintf("%s was not checked: its address is blocked by the operator's outbound policy", name)
+		}
 		failures := "consecutive failures"
 		if t.target.ConsecutiveFailures == 1 {
 			failures = "consecutive failure"
@@ -334,7 +342,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Clock = clock.RealClock{}
 	}
 	if r.Checker == nil {
-		r.Checker = checker.New(checker.Options{})
+		r.Checker = checker.New(checker.Options{Policy: r.Policy})
 	}
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -346,7 +354,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.StatusRefreshInterval = DefaultStatusRefreshInterval
 	}
 	if r.Notifier == nil {
-		r.Notifier = notify.New(notify.Options{Client: &http.Client{Transport: checker.NewTransport()}, Log: mgr.GetLogger().WithName("notify")})
+		r.Notifier = notify.New(notify.Options{Client: &http.Client{Transport: checker.NewTransportWithPolicy(r.Policy)}, Log: mgr.GetLogger().WithName("notify")})
 	}
 	if err := mgr.Add(r.Notifier); err != nil {
 		return fmt.Errorf("adding the notifier: %w", err)
@@ -383,7 +391,8 @@ var requestedAtChanged = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// secretNameField indexes HealthChecks by the names of the Secrets their headers read.
+// secretNameField indexes HealthChecks by the names of the Secrets their checks
+// read (header values and CA bundles).
 const secretNameField = ".spec.targets.headers.valueFrom.secretKeyRef.name"
 
 func secretNames(obj client.Object) []string {
@@ -392,11 +401,19 @@ func secretNames(obj client.Object) []string {
 		return nil
 	}
 	var names []string
+	add := func(name string) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
 	for _, t := range hc.Spec.Targets {
 		for _, h := range t.Headers {
-			if h.ValueFrom != nil && !slices.Contains(names, h.ValueFrom.SecretKeyRef.Name) {
-				names = append(names, h.ValueFrom.SecretKeyRef.Name)
+			if h.ValueFrom != nil {
+				add(h.ValueFrom.SecretKeyRef.Name)
 			}
+		}
+		if t.TLS != nil && t.TLS.CABundleSecretRef != nil {
+			add(t.TLS.CABundleSecretRef.Name)
 		}
 	}
 	return names

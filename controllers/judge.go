@@ -35,10 +35,11 @@ type transition struct {
 // A good answer (an expected status code) makes a target Up or Slow at once,
 // unless the target is Down: then it needs th.success good answers in a row.
 // A failure counts up consecutiveFailures and turns the target Down at
-// th.failure; fewer failures keep the previous state. The counters stop at their
+// th.failure; fewer failures keep the previous state. A target the outbound
+// policy blocks is Down at once. The counters stop at their
 // threshold, past which they change nothing, so a steady target has a steady
 // status and costs no API writes.
-func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, th thresholds, now metav1.Time) monitoringv1alpha1.TargetStatus {
+func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, insecure bool, th thresholds, now metav1.Time) monitoringv1alpha1.TargetStatus {
 	next := prev
 	if next.State == "" {
 		next.State = monitoringv1alpha1.StatePending
@@ -50,7 +51,13 @@ func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, th threshol
 	checked := metav1.NewTime(res.CheckedAt)
 	next.LastCheckTime = &checked
 
-	if res.OK() {
+	next.InsecureSkipVerify = insecure
+	if res.Reason == checker.ReasonBlocked {
+		// The policy will not change its mind on a retry: Down at once.
+		next.ConsecutiveSuccesses = 0
+		next.ConsecutiveFailures = th.failure
+		next.State = monitoringv1alpha1.StateDown
+	} else if res.OK() {
 		next.ConsecutiveFailures = 0
 		next.ConsecutiveSuccesses = min(prev.ConsecutiveSuccesses+1, th.success)
 		if next.State != monitoringv1alpha1.StateDown || next.ConsecutiveSuccesses >= th.success {
@@ -109,7 +116,7 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 			targets = append(targets, skipped(prev, p))
 			continue
 		}
-		next := judge(prev, rnd.results[i], th, started)
+		next := judge(prev, rnd.results[i], p.target.InsecureSkipVerify, th, started)
 		if isReported(prev.State, next.State) {
 			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}

@@ -61,11 +61,12 @@ func TestJudgeIsTheStateMachine(t *testing.T) {
 		{"up target turns slow", target(monitoringv1alpha1.StateUp, 0, 1), good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
 		{"slow target speeds up", target(monitoringv1alpha1.StateSlow, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, true},
 		{"up target stays up: counter stops at threshold", target(monitoringv1alpha1.StateUp, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, false},
+		{"a blocked target is Down at once", target(monitoringv1alpha1.StateUp, 0, 1), checker.Result{Reason: checker.ReasonBlocked, Message: "blocked by the outbound policy", CheckedAt: checkedAt}, thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
 		{"slow target fails once of two stays Slow", target(monitoringv1alpha1.StateSlow, 0, 1), bad(), thresholds{2, 1}, monitoringv1alpha1.StateSlow, 1, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := judge(tc.prev, tc.result, tc.th, now)
+			got := judge(tc.prev, tc.result, false, tc.th, now)
 			if got.State != tc.wantState || got.ConsecutiveFailures != tc.wantFailures || got.ConsecutiveSuccesses != tc.wantSuccesses {
 				t.Fatalf("got %s with %d failures, %d successes; want %s with %d, %d",
 					got.State, got.ConsecutiveFailures, got.ConsecutiveSuccesses, tc.wantState, tc.wantFailures, tc.wantSuccesses)

@@ -62,6 +62,22 @@ func buildProbe(ctx context.Context, secrets client.Reader, hc *monitoringv1alph
 		SlowThreshold: effectiveSlowThreshold(hc.Spec, t),
 		Expected:      codes,
 	}
+	p.target.NoFollowRedirects = t.FollowRedirects != nil && !*t.FollowRedirects
+	if t.TLS != nil {
+		p.target.InsecureSkipVerify = t.TLS.InsecureSkipVerify
+		if ref := t.TLS.CABundleSecretRef; ref != nil {
+			bundle, found, err := secretValue(ctx, secrets, hc.Namespace, *ref)
+			if err != nil {
+				return probe{}, err
+			}
+			if !found {
+				p.skip = monitoringv1alpha1.CheckSecretNotFound
+				p.skipMessage = fmt.Sprintf("Secret %q has no key %q for the CA bundle", ref.Name, ref.Key)
+				return p, nil
+			}
+			p.target.CABundle = []byte(bundle)
+		}
+	}
 	for _, h := range t.Headers {
 		if h.ValueFrom == nil {
 			p.target.Headers = append(p.target.Headers, checker.Header{Name: h.Name, Value: h.Value})

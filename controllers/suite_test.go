@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,6 +24,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/controllers"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // The suite runs one real kube-apiserver and etcd (envtest) and one manager with
@@ -34,6 +36,9 @@ var (
 	k8sClient client.Client
 	scheme    = runtime.NewScheme()
 )
+
+// blockedAddress is a loopback address the suite's outbound policy denies.
+const blockedAddress = "127.0.0.2"
 
 const (
 	timeout = 20 * time.Second
@@ -77,6 +82,9 @@ func runSuite(m *testing.M) int {
 		// Long, so that the write-counting tests see only writes caused by change.
 		StatusRefreshInterval:   time.Hour,
 		MaxConcurrentReconciles: 4,
+		// The default policy plus one loopback address, so blocking can be shown
+		// without touching any address off this machine.
+		Policy: netpolicy.New(nil, []netip.Prefix{netip.MustParsePrefix(blockedAddress + "/32")}),
 	}).SetupWithManager(mgr))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -18,6 +18,7 @@ import (
 //	/delay/{ms}     answers 200 after that many milliseconds
 //	/hang           never answers; it records when its request is cancelled
 //	/secured        answers 200 when X-Api-Key is "s3cr3t-value", else 401
+//	/redirect       redirects to /status/200
 type targetServer struct {
 	*httptest.Server
 	flip atomic.Int32
@@ -53,6 +54,8 @@ func (s *targetServer) serve(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(time.Duration(ms) * time.Millisecond):
 		case <-r.Context().Done():
 		}
+	case r.URL.Path == "/redirect":
+		http.Redirect(w, r, "/status/200", http.StatusFound)
 	case r.URL.Path == "/secured":
 		if r.Header.Get("X-Api-Key") != apiKey {
 			w.WriteHeader(http.StatusUnauthorized)

@@ -46,6 +46,9 @@ const (
 	EventTargetDown = "TargetDown"
 	// EventTargetSlow is a Warning emitted when a target enters Slow.
 	EventTargetSlow = "TargetSlow"
+	// EventTargetBlocked is a Warning emitted when a target goes Down because the
+	// operator's outbound policy forbids its address.
+	EventTargetBlocked = "TargetBlocked"
 	// EventTargetRecovered is Normal, emitted when a target returns to Up from Down or Slow.
 	EventTargetRecovered = "TargetRecovered"
 )

@@ -22,7 +22,7 @@ const (
 )
 
 // CheckReason classifies the outcome of a target's last check.
-// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;SecretNotFound
+// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;SecretNotFound
 type CheckReason string
 
 // Check reasons.
@@ -43,6 +43,9 @@ const (
 	CheckTLSError CheckReason = "TLSError"
 	// CheckNetworkError is any other transport failure, such as a peer that does not speak HTTP.
 	CheckNetworkError CheckReason = "NetworkError"
+	// CheckBlocked means the operator's outbound policy forbids the target's
+	// address, so no connection was made.
+	CheckBlocked CheckReason = "Blocked"
 	// CheckSecretNotFound means the target was not checked because a header's Secret or key is missing.
 	CheckSecretNotFound CheckReason = "SecretNotFound"
 )
@@ -159,6 +162,11 @@ type TargetStatus struct {
 	// ConsecutiveSuccesses counts good checks in a row, up to successThreshold.
 	// +optional
 	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses"`
+
+	// InsecureSkipVerify is true when the target's TLS certificate is not verified
+	// (spec tls.insecureSkipVerify), so that it shows wherever status is read.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
 
 	// LastCheckTime is when the last check of this target started.
 	// +optional

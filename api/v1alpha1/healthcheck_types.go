@@ -155,6 +155,17 @@ type Target struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
 	SlowThreshold *metav1.Duration `json:"slowThreshold,omitempty"`
 
+	// FollowRedirects, when false, judges the first answer, such as a 301, instead
+	// of following redirects (up to 10, each hop checked against the operator's
+	// outbound policy). Headers are dropped when a redirect leaves the origin.
+	// +optional
+	// +kubebuilder:default=true
+	FollowRedirects *bool `json:"followRedirects,omitempty"`
+
+	// TLS tunes certificate verification for https targets.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+
 	// Headers are sent with every request of this target.
 	// +optional
 	// +listType=map
@@ -216,4 +227,18 @@ type NotifySpec struct {
 	// and TargetRecovered event, with retries and a timeout.
 	// +required
 	WebhookSecretRef SecretKeySelector `json:"webhookSecretRef"`
+}
+
+// TLSSpec tunes how a target's certificate is verified.
+// +kubebuilder:validation:XValidation:rule="!(has(self.insecureSkipVerify) && self.insecureSkipVerify && has(self.caBundleSecretRef))",message="caBundleSecretRef has no effect with insecureSkipVerify"
+type TLSSpec struct {
+	// InsecureSkipVerify accepts any certificate. Opt-in, and shown in the target's
+	// status; prefer caBundleSecretRef for private CAs.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+
+	// CABundleSecretRef selects a key of a Secret in the HealthCheck's namespace
+	// holding PEM certificates that replace the system roots for this target.
+	// +optional
+	CABundleSecretRef *SecretKeySelector `json:"caBundleSecretRef,omitempty"`
 }

@@ -19,6 +19,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/controllers"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 func main() {
@@ -31,6 +32,7 @@ func main() {
 		statusRefresh         time.Duration
 		maxConcurrentReconcil int
 		shard                 controllers.Shard
+		denyCIDRs, allowCIDRs string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443 (https) or :8080 (http); 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the Kubernetes API.")
@@ -43,6 +45,10 @@ func main() {
 	flag.IntVar(&shard.Total, "total-shards", 1, "Split the HealthChecks among this many operator processes, each with its own leader election.")
 	flag.IntVar(&shard.Index, "shard-index", -1,
 		"This process's shard, 0 to total-shards-1; -1 reads it from the ordinal of a StatefulSet pod's host name.")
+	flag.StringVar(&denyCIDRs, "deny-cidrs", "",
+		"Comma-separated CIDRs that checks and webhooks may never connect to, on top of the built-in link-local and cloud metadata ranges.")
+	flag.StringVar(&allowCIDRs, "allow-cidrs", "",
+		"Comma-separated CIDRs that checks and webhooks may connect to; when set, every other address is denied.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -57,6 +63,12 @@ func main() {
 	if shard.Total > 1 {
 		leaseID = "healthcheck-operator-shard-" + shard.String() + ".monitoring.healthcheck.dev"
 		setupLog.Info("Checking one shard of the HealthChecks", "shard", shard.Index, "totalShards", shard.Total)
+	}
+
+	policy, err := outboundPolicy(allowCIDRs, denyCIDRs)
+	if err != nil {
+		setupLog.Error(err, "Invalid outbound policy flags")
+		os.Exit(2)
 	}
 
 	scheme := runtime.NewScheme()
@@ -90,6 +102,7 @@ func main() {
 		StatusRefreshInterval:   statusRefresh,
 		MaxConcurrentReconciles: maxConcurrentReconcil,
 		Shard:                   shard,
+		Policy:                  policy,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up the controller", "controller", "HealthCheck")
 		os.Exit(1)
@@ -127,4 +140,17 @@ func resolveShard(shard *controllers.Shard) error {
 		}
 	}
 	return shard.Validate()
+}
+
+// outboundPolicy builds the policy of --allow-cidrs and --deny-cidrs.
+func outboundPolicy(allowFlag, denyFlag string) (*netpolicy.Policy, error) {
+	allow, err := netpolicy.ParseCIDRList(allowFlag)
+	if err != nil {
+		return nil, fmt.Errorf("--allow-cidrs: %w", err)
+	}
+	deny, err := netpolicy.ParseCIDRList(denyFlag)
+	if err != nil {
+		return nil, fmt.Errorf("--deny-cidrs: %w", err)
+	}
+	return netpolicy.New(allow, deny), nil
 }

@@ -22,7 +22,13 @@ const (
 // NewTransport returns a transport configured like the ones probes use, with
 // the default outbound policy and TLS settings.
 func NewTransport() *http.Transport {
-	return newTransport(netpolicy.Default(), defaultTLSConfig())
+	return NewTransportWithPolicy(netpolicy.Default())
+}
+
+// NewTransportWithPolicy returns a probe-like transport that enforces policy, for
+// other user-supplied destinations such as notification webhooks.
+func NewTransportWithPolicy(policy *netpolicy.Policy) *http.Transport {
+	return newTransport(policy, defaultTLSConfig())
 }
 
 // defaultTLSConfig offers HTTP/2 and HTTP/1.1, as net/http would: dialTLS
