@@ -61,6 +61,9 @@ type HealthCheckReconciler struct {
 	// Policy decides which addresses checks and webhooks may reach; nil means
 	// netpolicy.Default() (link-local and cloud metadata addresses blocked).
 	Policy *netpolicy.Policy
+	// MaxConcurrentChecks caps the checks in flight across all HealthChecks; 0 means
+	// no cap beyond each HealthCheck's workers.
+	MaxConcurrentChecks int
 	// Shard is the share of HealthChecks this process checks; the zero value is all.
 	Shard Shard
 	// Notifier posts transitions to the webhooks of spec.notify; nil means a default
@@ -342,7 +345,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Clock = clock.RealClock{}
 	}
 	if r.Checker == nil {
-		r.Checker = checker.New(checker.Options{Policy: r.Policy})
+		r.Checker = checker.New(checker.Options{Policy: r.Policy, MaxInFlight: r.MaxConcurrentChecks})
 	}
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()

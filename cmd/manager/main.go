@@ -33,6 +33,7 @@ func main() {
 		maxConcurrentReconcil int
 		shard                 controllers.Shard
 		denyCIDRs, allowCIDRs string
+		maxConcurrentChecks   int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443 (https) or :8080 (http); 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the Kubernetes API.")
@@ -49,6 +50,8 @@ func main() {
 		"Comma-separated CIDRs that checks and webhooks may never connect to, on top of the built-in link-local and cloud metadata ranges.")
 	flag.StringVar(&allowCIDRs, "allow-cidrs", "",
 		"Comma-separated CIDRs that checks and webhooks may connect to; when set, every other address is denied.")
+	flag.IntVar(&maxConcurrentChecks, "max-concurrent-checks", 512,
+		"The most checks in flight at once across all HealthChecks, so no spec can exhaust sockets or file descriptors; each HealthCheck's workers still bound its own.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -103,6 +106,7 @@ func main() {
 		MaxConcurrentReconciles: maxConcurrentReconcil,
 		Shard:                   shard,
 		Policy:                  policy,
+		MaxConcurrentChecks:     maxConcurrentChecks,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to set up the controller", "controller", "HealthCheck")
 		os.Exit(1)

@@ -115,6 +115,12 @@ func (RealClock) Since(t time.Time) time.Duration { return time.Since(t) }
 type Options struct {
 	// Clock measures latency and stamps results; nil means RealClock{}.
 	Clock Clock
+	// MaxInFlight caps the checks in flight across every Run of this Checker, so
+	// one process cannot exhaust sockets or file descriptors whatever its callers
+	// ask for; <= 0 means no cap beyond each Run's workers. Checks wait for a slot
+	// in arrival order, so a Run with many targets cannot starve the others, and
+	// a check's deadline starts only once it has a slot.
+	MaxInFlight int
 	// Policy decides which addresses probes may connect to; it is applied to
 	// every resolved address, redirect hops included, before connecting. nil
 	// means netpolicy.Default(): link-local and cloud metadata addresses are
@@ -133,7 +139,9 @@ type Options struct {
 // Checker runs checks. It is safe for concurrent use. The zero value is not
 // usable; construct one with New.
 type Checker struct {
-	clock Clock
+	// global, if non-nil, is the semaphore of Options.MaxInFlight.
+	global chan struct{}
+	clock  Clock
 	// transport, if non-nil, overrides transports (Options.Transport).
 	transport    http.RoundTripper
 	transports   *transportCache
@@ -156,7 +164,12 @@ func New(opts Options) *Checker {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	var global chan struct{}
+	if opts.MaxInFlight > 0 {
+		global = make(chan struct{}, opts.MaxInFlight)
+	}
 	return &Checker{
+		global:       global,
 		clock:        opts.Clock,
 		transport:    opts.Transport,
 		transports:   newTransportCache(opts.Policy),
@@ -381,6 +394,20 @@ func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResu
 	return results
 }
 
+// checkWithGlobalSlot runs Check once a slot of the process-wide cap is free.
+func (c *Checker) checkWithGlobalSlot(ctx context.Context, t Target) Result {
+	if c.global == nil {
+		return c.Check(ctx, t)
+	}
+	select {
+	case c.global <- struct{}{}:
+		defer func() { <-c.global }()
+		return c.Check(ctx, t)
+	case <-ctx.Done():
+		return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
+	}
+}
+
 // dispatch starts one goroutine per target while holding a semaphore slot, and
 // closes done after every target has produced exactly one result. A channel
 // semaphore (rather than errgroup.SetLimit) lets waiting for a slot also
@@ -422,7 +449,7 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r := c.Check(ctx, t)
+			r := c.checkWithGlobalSlot(ctx, t)
 			r.Index = i
 			done <- r
 		})
