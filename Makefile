@@ -52,8 +52,21 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests helm-sync generate vet envtest helm ## Run every test (unit, envtest integration, end to end) with the race detector.
+test: manifests helm-sync generate vet envtest helm ## Run every test (unit, envtest integration, end to end) with the race detector, then each fuzz target briefly.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(LOCALBIN)/test.log
+	$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target as package:name. `make test` runs each for FUZZTIME; run longer
+# on demand, e.g. `make fuzz FUZZTIME=10m`.
+FUZZ_TARGETS ?= ./internal/checker:FuzzParseStatusCodes ./internal/netpolicy:FuzzParseCIDRList
+FUZZTIME ?= 5s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 5s).
+	@for t in $(FUZZ_TARGETS); do \
+		echo ">> fuzzing $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		go test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
