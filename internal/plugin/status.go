@@ -1,0 +1,213 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+type statusOptions struct {
+	config        *genericclioptions.ConfigFlags
+	allNamespaces bool
+	output        string
+}
+
+func (p *Plugin) statusCommand() *cobra.Command {
+	o := statusOptions{config: genericclioptions.NewConfigFlags(true)}
+	cmd := &cobra.Command{
+		Use:   "status [NAME]",
+		Short: "Print the targets of HealthChecks in the cluster, as the operator last checked them",
+		Long: `Print the targets of a HealthCheck, or of every HealthCheck in the namespace,
+from its status in the cluster of the kubeconfig: each target's status code,
+latency, state, reason and last transition, then the summary of the last round.
+
+Exit status: 0 when no target is Down, 1 when any is, 2 for bad usage or when
+the cluster cannot be read.`,
+		Example: `  # One HealthCheck in the current namespace
+  kubectl healthcheck status public-sites
+
+  # Every HealthCheck in every namespace, as JSON lines
+  kubectl healthcheck status -A -o json
+
+  # Another cluster and namespace
+  kubectl healthcheck status --context staging -n monitoring public-sites`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("%s takes at most one NAME, got %q", cmd.CommandPath(), args)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return p.status(cmd.Context(), o, args)
+		},
+	}
+	o.config.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "list the HealthChecks of every namespace")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json (one object a line) or csv; the table when unset")
+	return cmd
+}
+
+func (p *Plugin) status(ctx context.Context, o statusOptions, args []string) error {
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	if o.allNamespaces && len(args) > 0 {
+		return usagef("a NAME cannot be combined with --all-namespaces")
+	}
+	items, err := o.fetch(ctx, args)
+	if err != nil {
+		return failed(err)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(p.Streams.ErrOut, "No HealthChecks found.")
+		return nil
+	}
+
+	now := p.Clock.Now()
+	out := newReporter(o.output, p.Streams.Out, true, now)
+	down := false
+	for i := range items {
+		rows, s := statusReport(&items[i])
+		down = down || s.Down > 0
+		if err := writeReport(out, reportHeader{healthCheck: s.HealthCheck, intro: statusIntro(&items[i], s)}, rows, s); err != nil {
+			return failed(fmt.Errorf("writing the report: %w", err))
+		}
+	}
+	if down {
+		return errDown
+	}
+	return nil
+}
+
+// fetch reads the named HealthCheck, or lists them.
+func (o statusOptions) fetch(ctx context.Context, args []string) ([]monitoringv1alpha1.HealthCheck, error) {
+	cfg, err := o.config.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+	}
+	namespace, _, err := o.config.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+
+	if len(args) == 1 {
+		var hc monitoringv1alpha1.HealthCheck
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: args[0]}, &hc); err != nil {
+			return nil, readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", args[0], namespace))
+		}
+		return []monitoringv1alpha1.HealthCheck{hc}, nil
+	}
+	var list monitoringv1alpha1.HealthCheckList
+	var opts []client.ListOption
+	where := "every namespace"
+	if !o.allNamespaces {
+		opts = append(opts, client.InNamespace(namespace))
+		where = fmt.Sprintf("namespace %q", namespace)
+	}
+	if err := c.List(ctx, &list, opts...); err != nil {
+		return nil, readError(err, "HealthChecks in "+where)
+	}
+	return list.Items, nil
+}
+
+// readError explains the errors a user can act on.
+func readError(err error, what string) error {
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%s not found", what)
+	case meta.IsNoMatchError(err):
+		return fmt.Errorf("the cluster does not serve HealthChecks (%s): is the CRD installed?", monitoringv1alpha1.GroupVersion)
+	}
+	return fmt.Errorf("reading %s: %w", what, err)
+}
+
+// statusReport turns a HealthCheck's status into rows: its targets as the
+// operator wrote them, then any target of the spec it has not checked yet.
+func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
+	s := summary{HealthCheck: hc.Namespace + "/" + hc.Name, LastRunTime: hc.Status.LastRunTime}
+	if hc.Status.LastRunDuration != nil {
+		s.Duration = hc.Status.LastRunDuration.Duration
+	}
+	rows := make([]row, 0, len(hc.Status.Targets))
+	seen := make(map[string]bool, len(hc.Status.Targets))
+	for _, t := range hc.Status.Targets {
+		seen[t.URL] = true
+		name := t.Name
+		if name == "" {
+			name = checker.RedactURL(t.URL)
+		}
+		rows = append(rows, row{
+			HealthCheck:        s.HealthCheck,
+			URL:                checker.RedactURL(t.URL),
+			Name:               name,
+			StatusCode:         int(t.StatusCode),
+			LatencyMs:          float64(t.LatencyMs),
+			State:              t.State,
+			Reason:             string(t.Reason),
+			Message:            t.Message,
+			LastTransitionTime: t.LastTransitionTime,
+		})
+	}
+	for _, t := range hc.Spec.Targets {
+		if !seen[t.URL] {
+			rows = append(rows, row{HealthCheck: s.HealthCheck, URL: checker.RedactURL(t.URL), Name: displayName(t), State: monitoringv1alpha1.StatePending})
+		}
+	}
+	for _, r := range rows {
+		s.count(r.State)
+	}
+	return rows, s
+}
+
+// statusIntro is the line above a status table.
+func statusIntro(hc *monitoringv1alpha1.HealthCheck, s summary) string {
+	if hc.Spec.Suspend {
+		return fmt.Sprintf("Status of %d URLs, suspended", s.Total)
+	}
+	interval := defaultInterval
+	if hc.Spec.Interval != nil {
+		interval = hc.Spec.Interval.Duration
+	}
+	return fmt.Sprintf("Status of %d URLs, checked every %s", s.Total, shortDuration(interval))
+}
+
+// shortDuration prints 30s as "30s" and 1m as "1m", not "1m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	for _, unit := range []string{"h0m0s", "m0s"} {
+		if len(s) > len(unit) && s[len(s)-len(unit):] == unit {
+			return s[:len(s)-len(unit)] + unit[:1]
+		}
+	}
+	return s
+}
+
+func writeReport(out reporter, h reportHeader, rows []row, s summary) error {
+	if err := out.begin(h); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := out.add(r); err != nil {
+			return err
+		}
+	}
+	return out.end(s)
+}
