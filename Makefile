@@ -58,7 +58,7 @@ test: manifests helm-sync generate vet envtest helm ## Run every test (unit, env
 
 # Each fuzz target as package:name. `make test` runs each for FUZZTIME; run longer
 # on demand, e.g. `make fuzz FUZZTIME=10m`.
-FUZZ_TARGETS ?= ./internal/checker:FuzzParseStatusCodes ./internal/netpolicy:FuzzParseCIDRList
+FUZZ_TARGETS ?= ./internal/checker:FuzzParseStatusCodes ./internal/netpolicy:FuzzParseCIDRList ./internal/plugin:FuzzLoadManifests
 FUZZTIME ?= 5s
 
 .PHONY: fuzz
@@ -83,8 +83,9 @@ verify: manifests generate ## Regenerate the manifests and fail when the tree is
 ##@ Build
 
 .PHONY: build
-build: manifests generate vet ## Build bin/manager.
+build: manifests generate vet ## Build bin/manager and bin/kubectl-healthcheck (the kubectl plugin).
 	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/kubectl-healthcheck ./cmd/kubectl-healthcheck
 
 # Extra flags for bin/run-local, such as RUN_ARGS="--mode=embedded" (`bin/run-local -h` lists them).
 # `make run` execs it, so that a SIGTERM from make reaches it, and it stops what it started.

@@ -106,6 +106,6 @@ Exit status: 0 when no target is Down, 1 when one is, 2 for bad input or usage.`
 	root.SetIn(p.Streams.In)
 	root.SetOut(p.Streams.Out)
 	root.SetErr(p.Streams.ErrOut)
-	root.AddCommand(p.runCommand(), p.statusCommand())
+	root.AddCommand(p.runCommand(), p.statusCommand(), p.triggerCommand())
 	return root
 }

@@ -89,23 +89,32 @@ func (p *Plugin) status(ctx context.Context, o statusOptions, args []string) err
 	return nil
 }
 
-// fetch reads the named HealthCheck, or lists them.
-func (o statusOptions) fetch(ctx context.Context, args []string) ([]monitoringv1alpha1.HealthCheck, error) {
-	cfg, err := o.config.ToRESTConfig()
+// clusterClient connects to the kubeconfig's cluster and returns its namespace.
+func clusterClient(config *genericclioptions.ConfigFlags) (client.Client, string, error) {
+	cfg, err := config.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("loading the kubeconfig: %w", err)
 	}
-	namespace, _, err := o.config.ToRawKubeConfigLoader().Namespace()
+	namespace, _, err := config.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("loading the kubeconfig: %w", err)
 	}
 	scheme := runtime.NewScheme()
 	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+		return nil, "", fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return c, namespace, nil
+}
+
+// fetch reads the named HealthCheck, or lists them.
+func (o statusOptions) fetch(ctx context.Context, args []string) ([]monitoringv1alpha1.HealthCheck, error) {
+	c, namespace, err := clusterClient(o.config)
+	if err != nil {
+		return nil, err
 	}
 
 	if len(args) == 1 {
