@@ -133,6 +133,9 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 		return nil // none, or one for a spec that has since changed
 	}
 	th := thresholds{failure: hc.Spec.FailureThreshold, success: hc.Spec.SuccessThreshold}
+	if hc.Spec.CertificateExpiryThreshold != nil {
+		th.certificateExpiry = hc.Spec.CertificateExpiryThreshold.Duration
+	}
 	every := interval(hc.Spec)
 	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
 	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
@@ -248,6 +251,9 @@ func (r *HealthCheckReconciler) webhookURL(ctx context.Context, hc *monitoringv1
 // target and the evidence.
 func describe(t transition, failureThreshold int32) (eventType, reason, note string) {
 	name := t.name
+	if t.certificate {
+		return corev1.EventTypeWarning, monitoringv1alpha1.EventCertificateExpiring, fmt.Sprintf("%s: %s", name, t.target.Message)
+	}
 	switch t.target.State {
 	case monitoringv1alpha1.StateDown:
 		if t.target.Reason == monitoringv1alpha1.CheckBlocked {

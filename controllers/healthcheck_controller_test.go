@@ -327,3 +327,16 @@ func scheduleLagSum(g Gomega) float64 {
 	}
 	return 0
 }
+
+func TestABodyThatDoesNotMatchIsAFailure(t *testing.T) {
+	g := NewWithT(t)
+	srv := newTargetServer(t)
+	ns := newNamespace(t)
+	target := srv.url("/status/200") // answers 200 with an empty body
+	hc := newHealthCheck(ns, "body", target)
+	hc.Spec.Targets[0].BodyContains = `"status":"ok"`
+	create(t, hc)
+	g.Eventually(func(g Gomega) {
+		g.Expect(targetState(get(g, hc), target)).To(beTarget(target, monitoringv1alpha1.StateDown, 200, monitoringv1alpha1.CheckBodyMismatch))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}

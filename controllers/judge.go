@@ -17,6 +17,8 @@ import (
 type thresholds struct {
 	failure int32
 	success int32
+	// certificateExpiry flags certificates that expire within it; 0 is off.
+	certificateExpiry time.Duration
 }
 
 // transition is a change of a target's state that users are told about.
@@ -27,6 +29,9 @@ type transition struct {
 	target monitoringv1alpha1.TargetStatus
 	// evidence is the check's own description, such as "returned 503 in 120ms".
 	evidence string
+	// certificate marks the target's certificate coming close to expiry, rather
+	// than a change of state.
+	certificate bool
 }
 
 // judge folds one check result into a target's previous status. It is a pure
@@ -76,7 +81,22 @@ func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, insecure bo
 	if next.State != prev.State || next.LastTransitionTime == nil {
 		next.LastTransitionTime = &now
 	}
+	next.CertificateExpiresAt = nil
+	if res.CertificateExpiresAt != nil {
+		expires := metav1.NewTime(*res.CertificateExpiresAt)
+		next.CertificateExpiresAt = &expires
+		if res.OK() && th.certificateExpiry > 0 && res.CertificateExpiresAt.Sub(res.CheckedAt) < th.certificateExpiry {
+			next.Reason = monitoringv1alpha1.CheckCertificateExpiring
+			next.Message = fmt.Sprintf("certificate expires at %s, within %s", res.CertificateExpiresAt.UTC().Format(time.RFC3339), th.certificateExpiry)
+		}
+	}
 	return next
+}
+
+// certificateStartsExpiring tells whether a check just found the target's
+// certificate within the expiry threshold, an event of its own.
+func certificateStartsExpiring(prev, next monitoringv1alpha1.TargetStatus) bool {
+	return next.Reason == monitoringv1alpha1.CheckCertificateExpiring && prev.Reason != monitoringv1alpha1.CheckCertificateExpiring
 }
 
 // isReported tells whether moving from one state to another emits an event:
@@ -119,6 +139,9 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 		next := judge(prev, rnd.results[i], p.target.InsecureSkipVerify, th, started)
 		if isReported(prev.State, next.State) {
 			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, evidence: rnd.results[i].Message})
+		}
+		if certificateStartsExpiring(prev, next) {
+			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, certificate: true})
 		}
 		targets = append(targets, next)
 	}
@@ -180,10 +203,20 @@ func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generatio
 	meta.SetStatusCondition(&status.Conditions, healthy)
 
 	degraded := metav1.Condition{Type: monitoringv1alpha1.ConditionDegraded, ObservedGeneration: generation}
-	if s.Slow > 0 {
+	expiring := 0
+	for _, t := range status.Targets {
+		if t.Reason == monitoringv1alpha1.CheckCertificateExpiring {
+			expiring++
+		}
+	}
+	switch {
+	case s.Slow > 0:
 		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsSlow
 		degraded.Message = fmt.Sprintf("%d of %d targets are Slow", s.Slow, s.Total)
-	} else {
+	case expiring > 0:
+		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.EventCertificateExpiring
+		degraded.Message = fmt.Sprintf("%d of %d targets have a certificate close to expiry", expiring, s.Total)
+	default:
 		degraded.Status, degraded.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargetsSlow
 		degraded.Message = "No target is Slow"
 	}
@@ -212,6 +245,7 @@ func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1a
 		c.Targets[i].LastCheckTime = nil
 		c.Targets[i].LatencyMs = 0
 		c.Targets[i].Message = ""
+		c.Targets[i].CertificateExpiresAt = nil
 	}
 	return c
 }

@@ -47,22 +47,22 @@ func TestJudgeIsTheStateMachine(t *testing.T) {
 		wantSuccesses  int32
 		wantTransition bool
 	}{
-		{"new target answers well", monitoringv1alpha1.TargetStatus{}, good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, true},
-		{"new target answers slowly", monitoringv1alpha1.TargetStatus{}, good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
-		{"new target fails below threshold stays Pending", target(monitoringv1alpha1.StatePending, 0, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StatePending, 1, 0, false},
-		{"new target fails at threshold goes Down", target(monitoringv1alpha1.StatePending, 2, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
-		{"up target fails once of three stays Up", target(monitoringv1alpha1.StateUp, 0, 1), bad(), thresholds{3, 1}, monitoringv1alpha1.StateUp, 1, 0, false},
-		{"up target fails at threshold goes Down", target(monitoringv1alpha1.StateUp, 2, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
-		{"down target keeps failing: counter stops at threshold", target(monitoringv1alpha1.StateDown, 3, 0), bad(), thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, false},
-		{"lowered failure threshold applies at once", target(monitoringv1alpha1.StateUp, 4, 0), bad(), thresholds{2, 1}, monitoringv1alpha1.StateDown, 2, 0, true},
-		{"down target needs successThreshold good answers", target(monitoringv1alpha1.StateDown, 3, 0), good(false), thresholds{3, 2}, monitoringv1alpha1.StateDown, 0, 1, false},
-		{"down target recovers at successThreshold", target(monitoringv1alpha1.StateDown, 0, 1), good(false), thresholds{3, 2}, monitoringv1alpha1.StateUp, 0, 2, true},
-		{"down target recovers slow", target(monitoringv1alpha1.StateDown, 0, 0), good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
-		{"up target turns slow", target(monitoringv1alpha1.StateUp, 0, 1), good(true), thresholds{1, 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
-		{"slow target speeds up", target(monitoringv1alpha1.StateSlow, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, true},
-		{"up target stays up: counter stops at threshold", target(monitoringv1alpha1.StateUp, 0, 1), good(false), thresholds{1, 1}, monitoringv1alpha1.StateUp, 0, 1, false},
-		{"a blocked target is Down at once", target(monitoringv1alpha1.StateUp, 0, 1), checker.Result{Reason: checker.ReasonBlocked, Message: "blocked by the outbound policy", CheckedAt: checkedAt}, thresholds{3, 1}, monitoringv1alpha1.StateDown, 3, 0, true},
-		{"slow target fails once of two stays Slow", target(monitoringv1alpha1.StateSlow, 0, 1), bad(), thresholds{2, 1}, monitoringv1alpha1.StateSlow, 1, 0, false},
+		{"new target answers well", monitoringv1alpha1.TargetStatus{}, good(false), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateUp, 0, 1, true},
+		{"new target answers slowly", monitoringv1alpha1.TargetStatus{}, good(true), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"new target fails below threshold stays Pending", target(monitoringv1alpha1.StatePending, 0, 0), bad(), thresholds{failure: 3, success: 1}, monitoringv1alpha1.StatePending, 1, 0, false},
+		{"new target fails at threshold goes Down", target(monitoringv1alpha1.StatePending, 2, 0), bad(), thresholds{failure: 3, success: 1}, monitoringv1alpha1.StateDown, 3, 0, true},
+		{"up target fails once of three stays Up", target(monitoringv1alpha1.StateUp, 0, 1), bad(), thresholds{failure: 3, success: 1}, monitoringv1alpha1.StateUp, 1, 0, false},
+		{"up target fails at threshold goes Down", target(monitoringv1alpha1.StateUp, 2, 0), bad(), thresholds{failure: 3, success: 1}, monitoringv1alpha1.StateDown, 3, 0, true},
+		{"down target keeps failing: counter stops at threshold", target(monitoringv1alpha1.StateDown, 3, 0), bad(), thresholds{failure: 3, success: 1}, monitoringv1alpha1.StateDown, 3, 0, false},
+		{"lowered failure threshold applies at once", target(monitoringv1alpha1.StateUp, 4, 0), bad(), thresholds{failure: 2, success: 1}, monitoringv1alpha1.StateDown, 2, 0, true},
+		{"down target needs successThreshold good answers", target(monitoringv1alpha1.StateDown, 3, 0), good(false), thresholds{failure: 3, success: 2}, monitoringv1alpha1.StateDown, 0, 1, false},
+		{"down target recovers at successThreshold", target(monitoringv1alpha1.StateDown, 0, 1), good(false), thresholds{failure: 3, success: 2}, monitoringv1alpha1.StateUp, 0, 2, true},
+		{"down target recovers slow", target(monitoringv1alpha1.StateDown, 0, 0), good(true), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"up target turns slow", target(monitoringv1alpha1.StateUp, 0, 1), good(true), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateSlow, 0, 1, true},
+		{"slow target speeds up", target(monitoringv1alpha1.StateSlow, 0, 1), good(false), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateUp, 0, 1, true},
+		{"up target stays up: counter stops at threshold", target(monitoringv1alpha1.StateUp, 0, 1), good(false), thresholds{failure: 1, success: 1}, monitoringv1alpha1.StateUp, 0, 1, false},
+		{"a blocked target is Down at once", target(monitoringv1alpha1.StateUp, 0, 1), checker.Result{Reason: checker.ReasonBlocked, Message: "blocked by the outbound policy", CheckedAt: checkedAt}, thresholds{failure: 3, success: 1}, monitoringv1alpha1.StateDown, 3, 0, true},
+		{"slow target fails once of two stays Slow", target(monitoringv1alpha1.StateSlow, 0, 1), bad(), thresholds{failure: 2, success: 1}, monitoringv1alpha1.StateSlow, 1, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 		},
 		results: []checker.Result{good(true), bad(), good(false), {}},
 	}
-	transitions := applyRound(status, 7, rnd, thresholds{1, 1}, checkedAt.Add(30*time.Second))
+	transitions := applyRound(status, 7, rnd, thresholds{failure: 1, success: 1}, checkedAt.Add(30*time.Second))
 
 	var urls []string
 	for _, ts := range status.Targets {
@@ -249,7 +249,7 @@ func TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit(t *testing.
 		})
 	}
 	status := &monitoringv1alpha1.HealthCheckStatus{}
-	applyRound(status, 1, rnd, thresholds{10, 10}, checkedAt)
+	applyRound(status, 1, rnd, thresholds{failure: 10, success: 10}, checkedAt)
 	encoded, err := json.Marshal(status)
 	if err != nil {
 		t.Fatal(err)
@@ -257,5 +257,40 @@ func TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit(t *testing.
 	t.Logf("status of %d worst-case targets: %d bytes (etcd's limit: %d)", len(status.Targets), len(encoded), etcdLimit)
 	if len(encoded) > etcdLimit/3 {
 		t.Fatalf("status is %d bytes, more than a third of etcd's %d byte limit", len(encoded), etcdLimit)
+	}
+}
+
+func TestACertificateCloseToExpiryIsFlaggedOnce(t *testing.T) {
+	expires := checkedAt.Add(72 * time.Hour)
+	res := good(false)
+	res.CertificateExpiresAt = &expires
+	th := thresholds{failure: 1, success: 1, certificateExpiry: 168 * time.Hour}
+
+	status := &monitoringv1alpha1.HealthCheckStatus{}
+	rnd := &round{started: checkedAt, probes: []probe{{url: "https://a.example/", name: "a"}}, results: []checker.Result{res}}
+	transitions := applyRound(status, 1, rnd, th, checkedAt)
+	got := status.Targets[0]
+	if got.State != monitoringv1alpha1.StateUp || got.Reason != monitoringv1alpha1.CheckCertificateExpiring || !got.CertificateExpiresAt.Time.Equal(expires) {
+		t.Fatalf("target %+v", got)
+	}
+	if len(transitions) != 1 || !transitions[0].certificate {
+		t.Fatalf("transitions %+v, want one certificate warning", transitions)
+	}
+	typ, reason, note := describe(transitions[0], 1)
+	if typ != "Warning" || reason != "CertificateExpiring" || note != "a: certificate expires at 2026-11-27T12:00:00Z, within 168h0m0s" {
+		t.Fatalf("event %s %s %q", typ, reason, note)
+	}
+	if conditionStatusOf(status, monitoringv1alpha1.ConditionDegraded) != metav1.ConditionTrue {
+		t.Fatal("Degraded is not True")
+	}
+	if again := applyRound(status, 1, rnd, th, checkedAt); len(again) != 0 {
+		t.Fatalf("a certificate still close to expiry was announced again: %+v", again)
+	}
+	far := checkedAt.Add(90 * 24 * time.Hour)
+	res.CertificateExpiresAt = &far
+	rnd.results[0] = res
+	applyRound(status, 1, rnd, th, checkedAt)
+	if status.Targets[0].Reason != monitoringv1alpha1.CheckOK || conditionStatusOf(status, monitoringv1alpha1.ConditionDegraded) != metav1.ConditionFalse {
+		t.Fatalf("a renewed certificate still flagged: %+v", status.Targets[0])
 	}
 }

@@ -34,6 +34,7 @@ type Metrics struct {
 	targetUp      *prometheus.GaugeVec
 	targetSlow    *prometheus.GaugeVec
 	targetLatency *prometheus.HistogramVec
+	certExpiry    *prometheus.GaugeVec
 	checks        *prometheus.CounterVec
 	roundDuration *prometheus.HistogramVec
 	scheduleLag   prometheus.Histogram
@@ -61,6 +62,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from request start to response headers, of checks that got a response.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16, 30},
 		}, targetLabels),
+		certExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_target_certificate_expiry_timestamp_seconds",
+			Help: "When the TLS certificate of an https target expires, as a Unix time.",
+		}, targetLabels),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "healthcheck_checks_total",
 			Help: "Checks run, by result (success or failure) and reason.",
@@ -77,7 +82,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		targets: map[types.NamespacedName]map[string]bool{},
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.checks, m.roundDuration, m.scheduleLag)
+	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.checks, m.roundDuration, m.scheduleLag)
 	return m
 }
 
@@ -102,6 +107,9 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, targets []m
 		m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
 		if res.StatusCode != 0 {
 			m.targetLatency.WithLabelValues(ns, name, p.name).Observe(res.Latency.Seconds())
+		}
+		if res.CertificateExpiresAt != nil {
+			m.certExpiry.WithLabelValues(ns, name, p.name).Set(float64(res.CertificateExpiresAt.Unix()))
 		}
 	}
 
@@ -145,6 +153,7 @@ func (m *Metrics) forget(key types.NamespacedName) {
 	m.targetUp.DeletePartialMatch(match)
 	m.targetSlow.DeletePartialMatch(match)
 	m.targetLatency.DeletePartialMatch(match)
+	m.certExpiry.DeletePartialMatch(match)
 	m.checks.DeletePartialMatch(match)
 	m.roundDuration.DeletePartialMatch(match)
 	m.mu.Lock()
@@ -157,6 +166,7 @@ func (m *Metrics) deleteTarget(ns, name, target string) {
 	m.targetUp.Delete(labels)
 	m.targetSlow.Delete(labels)
 	m.targetLatency.Delete(labels)
+	m.certExpiry.Delete(labels)
 }
 
 func boolToFloat(b bool) float64 {

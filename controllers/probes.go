@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +62,14 @@ func buildProbe(ctx context.Context, secrets client.Reader, hc *monitoringv1alph
 		Timeout:       effectiveTimeout(hc.Spec, t),
 		SlowThreshold: effectiveSlowThreshold(hc.Spec, t),
 		Expected:      codes,
+	}
+	p.target.BodyContains = t.BodyContains
+	if t.BodyMatches != "" {
+		re, err := regexp.Compile(t.BodyMatches)
+		if err != nil {
+			return probe{}, &invalidSpecError{msg: fmt.Sprintf("target %s: bodyMatches: %v", p.name, err)}
+		}
+		p.target.BodyMatches = re
 	}
 	p.target.NoFollowRedirects = t.FollowRedirects != nil && !*t.FollowRedirects
 	if t.TLS != nil {

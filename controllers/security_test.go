@@ -106,5 +106,9 @@ func TestTLSIsVerifiedUnlessTheTargetSaysOtherwise(t *testing.T) {
 		p := get(g, privateCA).Status.Targets
 		g.Expect(p).To(HaveLen(1))
 		g.Expect(p[0].State).To(Equal(monitoringv1alpha1.StateUp), "the CA bundle from the Secret verifies the certificate")
+		g.Expect(p[0].CertificateExpiresAt).NotTo(BeNil())
+		g.Expect(p[0].CertificateExpiresAt.Time.Unix()).To(Equal(tlsServer.Certificate().NotAfter.Unix()))
+		g.Expect(seriesOf(g, ns)).To(HaveKeyWithValue("healthcheck_target_certificate_expiry_timestamp_seconds{healthcheck=private-ca,target="+tlsServer.URL+"/private-ca}",
+			float64(tlsServer.Certificate().NotAfter.Unix())))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }

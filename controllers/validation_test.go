@@ -60,6 +60,8 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		{"status range reversed", `targets: [{url: "http://a.example/", expectedStatusCodes: ["299-200"]}]`, "a status code range must run from low to high, such as 200-299"},
 		{"header name with space", `targets: [{url: "http://a.example/", headers: [{name: "X Key", value: v}]}]`, "spec.targets[0].headers[0].name: Invalid value: \"X Key\": header name must be an HTTP token"},
 		{"header value with newline", `targets: [{url: "http://a.example/", headers: [{name: X-Key, value: "a\r\nInjected: 1"}]}]`, "spec.targets[0].headers[0].value: Invalid value: \"a\\r\\nInjected: 1\": header value must not contain CR or LF"},
+		{"invalid body regexp", `targets: [{url: "http://a.example/", bodyMatches: "status\":(ok"}]`, "spec.targets[0].bodyMatches: Invalid value: \"string\": error parsing regexp: missing closing ): `status\":(ok` evaluating rule: bodyMatches must be a valid RE2 regular expression"},
+		{"body assertion with HEAD", `targets: [{url: "http://a.example/", method: HEAD, bodyContains: ok}]`, "spec.targets[0]: Invalid value: bodyContains and bodyMatches need method GET: a HEAD answer has no body"},
 		{"header without value", `targets: [{url: "http://a.example/", headers: [{name: X-Key}]}]`, "exactly one of value or valueFrom must be set"},
 		{"header with both values", `targets: [{url: "http://a.example/", headers: [{name: X-Key, value: v, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]`, "exactly one of value or valueFrom must be set"},
 	}

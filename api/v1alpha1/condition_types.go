@@ -49,6 +49,10 @@ const (
 	// EventTargetBlocked is a Warning emitted when a target goes Down because the
 	// operator's outbound policy forbids its address.
 	EventTargetBlocked = "TargetBlocked"
+	// EventCertificateExpiring is a Warning emitted when a target's certificate
+	// comes within spec.certificateExpiryThreshold of expiring. Also the reason of
+	// the Degraded condition then.
+	EventCertificateExpiring = "CertificateExpiring"
 	// EventTargetRecovered is Normal, emitted when a target returns to Up from Down or Slow.
 	EventTargetRecovered = "TargetRecovered"
 )

@@ -22,7 +22,7 @@ const (
 )
 
 // CheckReason classifies the outcome of a target's last check.
-// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;SecretNotFound
+// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;BodyMismatch;CertificateExpiring;SecretNotFound
 type CheckReason string
 
 // Check reasons.
@@ -46,6 +46,12 @@ const (
 	// CheckBlocked means the operator's outbound policy forbids the target's
 	// address, so no connection was made.
 	CheckBlocked CheckReason = "Blocked"
+	// CheckBodyMismatch is an expected status code with a body that did not satisfy
+	// bodyContains or bodyMatches.
+	CheckBodyMismatch CheckReason = "BodyMismatch"
+	// CheckCertificateExpiring is a good answer from a target whose certificate
+	// expires within spec.certificateExpiryThreshold.
+	CheckCertificateExpiring CheckReason = "CertificateExpiring"
 	// CheckSecretNotFound means the target was not checked because a header's Secret or key is missing.
 	CheckSecretNotFound CheckReason = "SecretNotFound"
 )
@@ -162,6 +168,10 @@ type TargetStatus struct {
 	// ConsecutiveSuccesses counts good checks in a row, up to successThreshold.
 	// +optional
 	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses"`
+
+	// CertificateExpiresAt is when the target's TLS certificate expires, for https targets.
+	// +optional
+	CertificateExpiresAt *metav1.Time `json:"certificateExpiresAt,omitempty"`
 
 	// InsecureSkipVerify is true when the target's TLS certificate is not verified
 	// (spec tls.insecureSkipVerify), so that it shows wherever status is read.

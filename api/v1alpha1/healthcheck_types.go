@@ -95,6 +95,15 @@ type HealthCheckSpec struct {
 	// +kubebuilder:validation:Maximum=10
 	SuccessThreshold int32 `json:"successThreshold,omitempty"`
 
+	// CertificateExpiryThreshold, when set, flags https targets whose certificate
+	// expires within it, such as 168h: their reason becomes CertificateExpiring,
+	// the Degraded condition turns True and a CertificateExpiring event is emitted.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 168h or 720h (units h, m, s, ms)"
+	CertificateExpiryThreshold *metav1.Duration `json:"certificateExpiryThreshold,omitempty"`
+
 	// Notify sends each transition that emits an event to a webhook as well.
 	// +optional
 	Notify *NotifySpec `json:"notify,omitempty"`
@@ -105,6 +114,7 @@ type HealthCheckSpec struct {
 }
 
 // Target is one URL to check.
+// +kubebuilder:validation:XValidation:rule="!(has(self.method) && self.method == 'HEAD' && (has(self.bodyContains) || has(self.bodyMatches)))",message="bodyContains and bodyMatches need method GET: a HEAD answer has no body"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
 type Target struct {
 	// URL is the absolute http or https URL to request. Credentials in the URL are
@@ -154,6 +164,19 @@ type Target struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 2s or 500ms (units h, m, s, ms)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) > duration('0s')",message="must be greater than 0s"
 	SlowThreshold *metav1.Duration `json:"slowThreshold,omitempty"`
+
+	// BodyContains, when set, must occur in the first 1 MiB of the body for an
+	// answer to count as good; otherwise the check fails with reason BodyMismatch.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BodyContains string `json:"bodyContains,omitempty"`
+
+	// BodyMatches, when set, is an RE2 regular expression that must match the first
+	// 1 MiB of the body for an answer to count as good.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="''.matches(self) == ''.matches(self)",message="bodyMatches must be a valid RE2 regular expression"
+	BodyMatches string `json:"bodyMatches,omitempty"`
 
 	// FollowRedirects, when false, judges the first answer, such as a 301, instead
 	// of following redirects (up to 10, each hop checked against the operator's

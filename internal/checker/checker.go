@@ -16,11 +16,13 @@
 package checker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 	"time"
 
@@ -77,7 +79,19 @@ type Target struct {
 	// for verifying this target's server, e.g. a private CA. A bundle with no
 	// certificate fails the check as an invalid request.
 	CABundle []byte
+	// BodyContains, if set, must occur in the first MaxAssertedBodyBytes of the
+	// body for the answer to count as good.
+	BodyContains string
+	// BodyMatches, if set, must match the first MaxAssertedBodyBytes of the body.
+	BodyMatches *regexp.Regexp
 }
+
+// MaxAssertedBodyBytes is how much of a body is read when a target asserts on
+// its content; the rest is never read.
+const MaxAssertedBodyBytes = 1 << 20
+
+// assertsBody tells whether the body's content matters.
+func (t Target) assertsBody() bool { return t.BodyContains != "" || t.BodyMatches != nil }
 
 // withDefaults resolves unset fields so the rest of the code never has to.
 func (t Target) withDefaults() Target {
@@ -213,7 +227,8 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	reqCtx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 
-	req, problem := buildRequest(withCheck(reqCtx), t)
+	seen := &tlsSeen{}
+	req, problem := buildRequest(withTLSSeen(withCheck(reqCtx), seen), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return res
@@ -226,6 +241,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 
 	resp, err := client.Do(req)
 	res.Latency = c.clock.Since(start)
+	res.CertificateExpiresAt = seen.expiry(resp)
 	if err != nil {
 		if resp != nil {
 			// CheckRedirect failures return the last response too (body
@@ -240,7 +256,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	// Read a small, bounded amount of the body, then close. The read is bound
 	// by reqCtx's deadline too, so a body trickled a byte at a time ends the
 	// check at the deadline, as a Timeout: the answer never completed.
-	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBodyBytes))
+	bodyOK, err := c.readBody(resp.Body, t)
 	resp.Body.Close()
 	if err != nil {
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
@@ -250,6 +266,8 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	switch {
 	case !t.Expected.Contains(resp.StatusCode):
 		res.Reason = ReasonUnexpectedStatus
+	case !bodyOK:
+		res.Reason = ReasonBodyMismatch
 	case res.Latency > t.SlowThreshold:
 		res.Reason, res.Slow = ReasonSlowResponse, true
 	default:
@@ -257,6 +275,24 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	}
 	res.Message = truncateMessage(responseMessage(resp.StatusCode, res.Latency, res.Reason, t))
 	return res
+}
+
+// readBody reads a bounded part of the body within the check's deadline and
+// tells whether it satisfies the target's body assertions. Without assertions
+// it reads only maxBodyBytes; the content is never kept.
+func (c *Checker) readBody(body io.Reader, t Target) (bool, error) {
+	if !t.assertsBody() {
+		_, err := io.Copy(io.Discard, io.LimitReader(body, c.maxBodyBytes))
+		return true, err
+	}
+	content, err := io.ReadAll(io.LimitReader(body, MaxAssertedBodyBytes))
+	if err != nil {
+		return false, err
+	}
+	if t.BodyContains != "" && !bytes.Contains(content, []byte(t.BodyContains)) {
+		return false, nil
+	}
+	return t.BodyMatches == nil || t.BodyMatches.Match(content), nil
 }
 
 // failure turns a transport error into a reason and a fixed, secret-free message.

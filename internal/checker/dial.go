@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
@@ -86,6 +88,7 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 		conn.Close()
 		return nil, err
 	}
+	recordTLS(ctx, tlsConn.ConnectionState())
 	if tlsConn.ConnectionState().NegotiatedProtocol == "h2" {
 		return tlsConn, nil
 	}
@@ -132,3 +135,44 @@ func (c *writeFirstConn) Close() error {
 
 // NetConn returns the wrapped connection, like tls.Conn.NetConn.
 func (c *writeFirstConn) NetConn() net.Conn { return c.Conn }
+
+// tlsSeen records the leaf certificate's expiry of a check's TLS connections.
+// net/http keeps a dial context's values, so the dialer finds it there.
+type tlsSeen struct {
+	mu       sync.Mutex
+	notAfter time.Time
+}
+
+type tlsSeenKey struct{}
+
+func withTLSSeen(ctx context.Context, seen *tlsSeen) context.Context {
+	return context.WithValue(ctx, tlsSeenKey{}, seen)
+}
+
+// recordTLS notes the peer's leaf certificate; the last connection (after
+// redirects, the final host's) wins.
+func recordTLS(ctx context.Context, state tls.ConnectionState) {
+	seen, ok := ctx.Value(tlsSeenKey{}).(*tlsSeen)
+	if !ok || len(state.PeerCertificates) == 0 {
+		return
+	}
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	seen.notAfter = state.PeerCertificates[0].NotAfter
+}
+
+// expiry is the certificate expiry the check saw: from the response's TLS state
+// when net/http kept it, else from what the dialer recorded.
+func (s *tlsSeen) expiry(resp *http.Response) *time.Time {
+	if resp != nil && resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		t := resp.TLS.PeerCertificates[0].NotAfter
+		return &t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notAfter.IsZero() {
+		return nil
+	}
+	t := s.notAfter
+	return &t
+}

@@ -35,6 +35,9 @@ const (
 	// ReasonBlocked means the outbound policy denied the address the target
 	// (or a redirect) resolved to; no connection was made.
 	ReasonBlocked Reason = "Blocked"
+	// ReasonBodyMismatch means an expected status code came with a body that did
+	// not contain Target.BodyContains or match Target.BodyMatches.
+	ReasonBodyMismatch Reason = "BodyMismatch"
 )
 
 // AllReasons lists every Reason, e.g. for building a status enum or metrics
@@ -42,7 +45,7 @@ const (
 var AllReasons = []Reason{
 	ReasonOK, ReasonSlowResponse, ReasonUnexpectedStatus, ReasonTimeout,
 	ReasonConnectionRefused, ReasonDNSError, ReasonTLSError, ReasonNetworkError,
-	ReasonBlocked,
+	ReasonBlocked, ReasonBodyMismatch,
 }
 
 // MaxMessageLength bounds Result.Message in runes so it always fits a status field.
@@ -84,6 +87,9 @@ type Result struct {
 	Slow bool
 	// CheckedAt is the Clock time at which the check started.
 	CheckedAt time.Time
+	// CertificateExpiresAt is when the leaf certificate of the last TLS
+	// connection expires; nil for http:// targets and failed handshakes.
+	CertificateExpiresAt *time.Time
 }
 
 // OK reports whether the check succeeded: an expected status code, fast or slow.
@@ -140,6 +146,8 @@ func responseMessage(code int, latency time.Duration, reason Reason, t Target) s
 		return fmt.Sprintf("returned %d in %s", code, FormatDuration(latency))
 	case ReasonSlowResponse:
 		return fmt.Sprintf("returned %d in %s, slower than %s", code, FormatDuration(latency), FormatDuration(t.SlowThreshold))
+	case ReasonBodyMismatch:
+		return fmt.Sprintf("returned %d in %s, but the body did not match", code, FormatDuration(latency))
 	default:
 		return truncateMessage(fmt.Sprintf("returned %d in %s, expected %s", code, FormatDuration(latency), t.Expected.String()))
 	}
