@@ -32,6 +32,7 @@ import (
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // DefaultStatusRefreshInterval is how stale lastRunTime and latencies may get on a
@@ -136,7 +137,7 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	if hc.Spec.CertificateExpiryThreshold != nil {
 		th.certificateExpiry = hc.Spec.CertificateExpiryThreshold.Duration
 	}
-	every := interval(hc.Spec)
+	every := resolve.Interval(hc.Spec)
 	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
 	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
 	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, hc.Status.Targets)
@@ -163,7 +164,7 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	}
 
 	probes, err := buildProbes(ctx, r.APIReader, hc)
-	var invalid *invalidSpecError
+	var invalid *resolve.InvalidSpecError
 	if errors.As(err, &invalid) {
 		r.forget(key)
 		markInvalid(hc, invalid)
@@ -206,7 +207,7 @@ func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time
 		}
 		last = hc.Status.LastRunTime.Time // restarted: carry on from status
 	}
-	every := interval(hc.Spec)
+	every := resolve.Interval(hc.Spec)
 	return nextSlot(last, every, phase(client.ObjectKeyFromObject(hc), every))
 }
 
@@ -279,7 +280,7 @@ func markRunning(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
 		Type:               monitoringv1alpha1.ConditionReady,
 		Status:             metav1.ConditionTrue,
 		Reason:             monitoringv1alpha1.ReasonRunning,
-		Message:            fmt.Sprintf("Checking %d targets every %s", len(probes), interval(hc.Spec)),
+		Message:            fmt.Sprintf("Checking %d targets every %s", len(probes), resolve.Interval(hc.Spec)),
 		ObservedGeneration: hc.Generation,
 	}
 	for _, p := range probes {
@@ -324,7 +325,7 @@ func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
 	})
 }
 
-func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *invalidSpecError) {
+func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *resolve.InvalidSpecError) {
 	hc.Status.ObservedGeneration = hc.Generation
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
@@ -448,8 +449,3 @@ func (r *HealthCheckReconciler) healthChecksUsingSecret(ctx context.Context, sec
 	}
 	return requests
 }
-
-// invalidSpecError is a spec the schema let through but the operator cannot use.
-type invalidSpecError struct{ msg string }
-
-func (e *invalidSpecError) Error() string { return e.msg }

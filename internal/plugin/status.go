@@ -14,6 +14,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 type statusOptions struct {
@@ -177,7 +178,7 @@ func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
 	}
 	for _, t := range hc.Spec.Targets {
 		if !seen[t.URL] {
-			rows = append(rows, row{HealthCheck: s.HealthCheck, URL: checker.RedactURL(t.URL), Name: displayName(t), State: monitoringv1alpha1.StatePending})
+			rows = append(rows, row{HealthCheck: s.HealthCheck, URL: checker.RedactURL(t.URL), Name: resolve.DisplayName(t), State: monitoringv1alpha1.StatePending})
 		}
 	}
 	for _, r := range rows {
@@ -191,11 +192,7 @@ func statusIntro(hc *monitoringv1alpha1.HealthCheck, s summary) string {
 	if hc.Spec.Suspend {
 		return fmt.Sprintf("Status of %d URLs, suspended", s.Total)
 	}
-	interval := defaultInterval
-	if hc.Spec.Interval != nil {
-		interval = hc.Spec.Interval.Duration
-	}
-	return fmt.Sprintf("Status of %d URLs, checked every %s", s.Total, shortDuration(interval))
+	return fmt.Sprintf("Status of %d URLs, checked every %s", s.Total, shortDuration(resolve.Interval(hc.Spec)))
 }
 
 // shortDuration prints 30s as "30s" and 1m as "1m", not "1m0s".

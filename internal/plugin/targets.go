@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
-
-// defaultInterval is the schema's default interval; LoadManifests has applied it,
-// so this only guards HealthChecks built in code.
-const defaultInterval = 30 * time.Second
 
 // probe is one target of a run: what the checker runs and how the report names it.
 type probe struct {
@@ -25,12 +21,9 @@ type probe struct {
 	skip string
 }
 
-// probesOf resolves the targets of a defaulted HealthCheck the way the operator
-// does (controllers/probes.go): the effective timeout is the target's, else the
-// spec's, else 8s clamped to the interval; the slow threshold is the target's,
-// else the spec's, else 2s; redirects and TLS follow the target's settings.
-// run reads no cluster, so a target that needs a Secret (a header value or a CA
-// bundle) is skipped.
+// probesOf resolves the targets of a defaulted HealthCheck exactly as the
+// operator does (internal/resolve). run reads no cluster, so a target that needs
+// a Secret (a header value or a CA bundle) is skipped.
 func probesOf(hc *monitoringv1alpha1.HealthCheck) []probe {
 	probes := make([]probe, 0, len(hc.Spec.Targets))
 	for _, t := range hc.Spec.Targets {
@@ -40,66 +33,15 @@ func probesOf(hc *monitoringv1alpha1.HealthCheck) []probe {
 }
 
 func probeOf(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target) probe {
-	p := probe{url: t.URL, name: displayName(t)}
-	// LoadManifests has checked the codes.
-	codes, _ := checker.ParseStatusCodes(t.ExpectedStatusCodes)
-	p.target = checker.Target{
-		URL:               t.URL,
-		Method:            string(t.Method),
-		Timeout:           effectiveTimeout(spec, t),
-		SlowThreshold:     effectiveSlowThreshold(spec, t),
-		Expected:          codes,
-		NoFollowRedirects: t.FollowRedirects != nil && !*t.FollowRedirects,
+	r, err := resolve.Target(spec, t, resolve.NoSecrets)
+	if err != nil { // LoadManifests validated the spec as the API server does
+		return probe{url: t.URL, name: resolve.DisplayName(t), skip: err.Error()}
 	}
-	if t.TLS != nil {
-		p.target.InsecureSkipVerify = t.TLS.InsecureSkipVerify
-		if ref := t.TLS.CABundleSecretRef; ref != nil {
-			p.skip = fmt.Sprintf("the CA bundle comes from key %q of Secret %q, which run cannot read", ref.Key, ref.Name)
-			return p
-		}
-	}
-	for _, h := range t.Headers {
-		if h.ValueFrom != nil {
-			ref := h.ValueFrom.SecretKeyRef
-			p.skip = fmt.Sprintf("header %s comes from key %q of Secret %q, which run cannot read", h.Name, ref.Key, ref.Name)
-			return p
-		}
-		p.target.Headers = append(p.target.Headers, checker.Header{Name: h.Name, Value: h.Value})
+	p := probe{url: r.URL, name: r.Name, target: r.Target}
+	if ref := r.MissingSecret; ref != nil {
+		p.skip = fmt.Sprintf("%s comes from key %q of Secret %q, which run cannot read", r.MissingFor, ref.Key, ref.Name)
 	}
 	return p
-}
-
-func effectiveTimeout(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target) time.Duration {
-	switch {
-	case t.Timeout != nil:
-		return t.Timeout.Duration
-	case spec.Timeout != nil:
-		return spec.Timeout.Duration
-	}
-	interval := defaultInterval
-	if spec.Interval != nil {
-		interval = spec.Interval.Duration
-	}
-	return min(checker.DefaultTimeout, interval)
-}
-
-func effectiveSlowThreshold(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target) time.Duration {
-	switch {
-	case t.SlowThreshold != nil:
-		return t.SlowThreshold.Duration
-	case spec.SlowThreshold != nil:
-		return spec.SlowThreshold.Duration
-	}
-	return checker.DefaultSlowThreshold
-}
-
-// displayName is the target's name, else its URL with credentials and query
-// values redacted.
-func displayName(t monitoringv1alpha1.Target) string {
-	if t.Name != "" {
-		return t.Name
-	}
-	return checker.RedactURL(t.URL)
 }
 
 // listedURL is a URL given on the command line or in a URL file, with where it
