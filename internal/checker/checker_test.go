@@ -495,6 +495,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			Target{URL: u + sep + "token=" + token, Headers: headers, Timeout: 2 * time.Second, SlowThreshold: time.Nanosecond},
 		)
 	}
+	// The echoed body, which holds the secrets, must not match either.
+	targets = append(targets, Target{URL: srv.URL + "/ok?token=" + token, Headers: headers, Timeout: 2 * time.Second, BodyContains: "not there"})
 	// Make the hanging one time out quickly.
 	for i := range targets {
 		if strings.Contains(targets[i].URL, "/hang") {
