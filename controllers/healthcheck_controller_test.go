@@ -37,6 +37,9 @@ func create(t *testing.T, hc *monitoringv1alpha1.HealthCheck) {
 	if err := k8sClient.Create(context.Background(), hc); err != nil {
 		t.Fatalf("creating HealthCheck: %v", err)
 	}
+	// envtest runs no namespace controller: delete what the test made, so that
+	// later tests share the operator with nothing left over.
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), hc) })
 }
 
 // get reads a HealthCheck back from the API server.
