@@ -29,11 +29,16 @@ func TestKstatusIsInProgressUntilTheFirstRoundThenCurrentWhateverTheTargetsHealt
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
 	hc := newHealthCheck(ns, "gitops", srv.url("/hang"), srv.url("/status/503"))
-	hc.Spec.Timeout = duration(900 * time.Millisecond)
+	hc.Spec.Interval = duration(3 * time.Second)
+	hc.Spec.Timeout = duration(2 * time.Second)
 	create(t, hc)
 
 	g.Eventually(srv.hanging).WithTimeout(timeout).Should(Receive(), "the first round is under way")
-	g.Expect(kstatusOf(g, hc)).To(Equal(status.InProgressStatus))
+	// The round's start is written right after it begins (before that the object
+	// has no status at all, which kstatus cannot tell from a reconciled one).
+	g.Eventually(func(g Gomega) status.Status { return kstatusOf(g, hc) }).WithTimeout(timeout).WithPolling(poll).
+		Should(Equal(status.InProgressStatus))
+	g.Expect(srv.cancelled).NotTo(Receive(), "still during the first round")
 	g.Eventually(func(g Gomega) status.Status { return kstatusOf(g, hc) }).WithTimeout(timeout).WithPolling(poll).
 		Should(Equal(status.CurrentStatus), "both targets are Down, yet the object is reconciled")
 	g.Expect(get(g, hc).Status.Summary).To(HaveField("Down", BeEquivalentTo(2)))
