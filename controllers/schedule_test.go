@@ -52,7 +52,7 @@ func TestPhasesSpreadHealthChecksOverTheInterval(t *testing.T) {
 		}
 	}
 	key := types.NamespacedName{Namespace: "a", Name: "b"}
-	if phase(key, interval) != phase(key, interval) {
+	if first, second := phase(key, interval), phase(key, interval); first != second {
 		t.Fatal("phase is not deterministic")
 	}
 }

@@ -226,7 +226,3 @@ type HealthCheckList struct {
 	// Items are the HealthChecks.
 	Items []HealthCheck `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&HealthCheck{}, &HealthCheckList{})
-}

@@ -246,7 +246,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		if resp != nil {
 			// CheckRedirect failures return the last response too (body
 			// already closed by net/http; closing again is harmless).
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
 		return res
@@ -257,7 +257,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	// by reqCtx's deadline too, so a body trickled a byte at a time ends the
 	// check at the deadline, as a Timeout: the answer never completed.
 	bodyOK, err := c.readBody(resp.Body, t)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
 		return res

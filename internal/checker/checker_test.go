@@ -355,7 +355,7 @@ func TestCheckBodyIsBounded(t *testing.T) {
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
-		var raw net.Conn = c
+		raw := net.Conn(c)
 		if w, ok := c.(interface{ NetConn() net.Conn }); ok {
 			raw = w.NetConn()
 		}

@@ -85,7 +85,7 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	hsCtx, hsCancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
 	defer hsCancel()
 	if err := tlsConn.HandshakeContext(hsCtx); err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, err
 	}
 	recordTLS(ctx, tlsConn.ConnectionState())

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -63,7 +62,6 @@ type Notifier struct {
 	opts  Options
 	queue chan delivery
 	sleep func(ctx context.Context, d time.Duration) bool
-	wg    sync.WaitGroup
 }
 
 // New returns a Notifier; call Start to deliver.

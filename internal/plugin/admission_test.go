@@ -119,7 +119,7 @@ func TestRunValidatesLikeTheAPIServer(t *testing.T) {
 		{"a CA bundle and no verification", `spec: {targets: [{` + url + `, tls: {insecureSkipVerify: true, caBundleSecretRef: {name: ca, key: ca.crt}}}]}`, false},
 		{"unknown spec field", `spec: {intervall: 30s, targets: [{` + url + `}]}`, false},
 		{"unknown target field", `spec: {targets: [{` + url + `, retries: 3}]}`, false},
-		{"unknown metadata field", `{metadata: {nmae: x}, spec: {targets: [{` + url + `}]}}`, false},
+		{"unknown metadata field", `{metadata: {nmae: x}, spec: {targets: [{` + url + `}]}}`, false}, //nolint:misspell // the typo is the test
 		{"bad name", `{metadata: {name: Web_1}, spec: {targets: [{` + url + `}]}}`, false},
 		{"no name", `{metadata: {labels: {a: b}}, spec: {targets: [{` + url + `}]}}`, false},
 		{"several problems at once", `spec: {interval: 1d, workers: 0, targets: [{url: "ftp://x", method: PUT}]}`, false},

@@ -74,7 +74,7 @@ func (p *Plugin) Run(ctx context.Context, args []string) int {
 	}
 	// Anything else is bad usage, from cobra or from a command's own checks.
 	printError(p.Streams, err)
-	fmt.Fprintf(p.Streams.ErrOut, "See '%s --help' for usage.\n", cmd.CommandPath())
+	_, _ = fmt.Fprintf(p.Streams.ErrOut, "See '%s --help' for usage.\n", cmd.CommandPath())
 	return ExitError
 }
 
@@ -85,7 +85,7 @@ func failed(err error) error { return &exitError{code: ExitError, err: err} }
 // problem of a manifest stands alone in a CI log.
 func printError(streams genericiooptions.IOStreams, err error) {
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
-		fmt.Fprintf(streams.ErrOut, "error: %s\n", line)
+		_, _ = fmt.Fprintf(streams.ErrOut, "error: %s\n", line)
 	}
 }
 

@@ -221,7 +221,7 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 		return nil, &InvalidManifestError{Problems: problems}
 	}
 	for _, note := range notes {
-		fmt.Fprintln(p.Streams.ErrOut, note)
+		_, _ = fmt.Fprintln(p.Streams.ErrOut, note)
 	}
 	return batches, nil
 }

@@ -70,7 +70,7 @@ func (p *Plugin) status(ctx context.Context, o statusOptions, args []string) err
 		return failed(err)
 	}
 	if len(items) == 0 {
-		fmt.Fprintln(p.Streams.ErrOut, "No HealthChecks found.")
+		_, _ = fmt.Fprintln(p.Streams.ErrOut, "No HealthChecks found.")
 		return nil
 	}
 

@@ -52,6 +52,6 @@ func (p *Plugin) trigger(ctx context.Context, config *genericclioptions.ConfigFl
 	if err := c.Patch(ctx, hc, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 		return failed(readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", name, namespace)))
 	}
-	fmt.Fprintf(p.Streams.Out, "healthcheck.monitoring.healthcheck.dev/%s triggered (requested-at %s)\n", name, requestedAt)
+	_, _ = fmt.Fprintf(p.Streams.Out, "healthcheck.monitoring.healthcheck.dev/%s triggered (requested-at %s)\n", name, requestedAt)
 	return nil
 }
