@@ -1,0 +1,259 @@
+// Command throughput measures how many checks a second the kubectl plugin runs
+// against a local server that answers at once, whole process, next to what wrk
+// reaches on the same server with and without keep-alive (the machine's
+// ceiling), and the plugin's peak RSS. It prints Markdown tables.
+//
+//	go run ./hack/bench/throughput -plugin bin/kubectl-healthcheck -kubectl bin/k8s/kubectl
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/healthcheck-operator/healthcheck-operator/hack/bench/delayserver"
+)
+
+type config struct {
+	plugin, kubectl, wrk string
+	urls                 []int
+	workers, repeats     int
+	wrkDuration          time.Duration
+}
+
+func main() {
+	var (
+		cfg  config
+		urls string
+	)
+	flag.StringVar(&cfg.plugin, "plugin", "bin/kubectl-healthcheck", "the kubectl-healthcheck binary")
+	flag.StringVar(&cfg.kubectl, "kubectl", "bin/k8s/kubectl", "kubectl, which runs the plugin as `kubectl healthcheck`; empty skips those runs")
+	flag.StringVar(&cfg.wrk, "wrk", "wrk", "the wrk load generator")
+	flag.StringVar(&urls, "urls", "5000,10000,50000", "comma-separated URL list sizes")
+	flag.IntVar(&cfg.workers, "workers", 50, "the plugin's --workers, and wrk's connections")
+	flag.IntVar(&cfg.repeats, "repeats", 3, "runs of each plugin measurement; the median is reported")
+	flag.DurationVar(&cfg.wrkDuration, "wrk-duration", 10*time.Second, "how long each wrk run lasts")
+	flag.Parse()
+	for _, s := range strings.Split(urls, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "throughput: bad -urls entry %q\n", s)
+			os.Exit(2)
+		}
+		cfg.urls = append(cfg.urls, n)
+	}
+	if err := run(context.Background(), cfg, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "throughput: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, out io.Writer) error {
+	srv, err := delayserver.Start(delayserver.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "throughput-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintf(out, "Server: %s, answering 200 at once, in the driver's process. Workers/connections: %d. GOMAXPROCS=%d.\n\n",
+		srv.URL, cfg.workers, runtime.GOMAXPROCS(0))
+	fmt.Fprintln(out, "| URLs | command | wall time | checks/s | until the first check | checks/s while checking | plugin CPU (cores) | server CPU (cores) | peak RSS (MiB) |")
+	fmt.Fprintln(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, n := range cfg.urls {
+		file := filepath.Join(dir, fmt.Sprintf("urls-%d.txt", n))
+		if err := writeURLs(file, srv.URL, n); err != nil {
+			return err
+		}
+		commands := [][]string{{cfg.plugin}}
+		if cfg.kubectl != "" {
+			commands = append(commands, []string{cfg.kubectl, "healthcheck"})
+		}
+		for _, command := range commands {
+			var runs []pluginRun
+			for range cfg.repeats {
+				r, err := runPlugin(ctx, srv, command, file, n, cfg)
+				if err != nil {
+					return err
+				}
+				runs = append(runs, r)
+			}
+			slices.SortFunc(runs, func(a, b pluginRun) int { return int(a.wall - b.wall) })
+			r := runs[len(runs)/2]
+			shown := strings.Join(append(slices.Clone(command), "run", "--urls-file", "FILE", "--workers", strconv.Itoa(cfg.workers), "-o", "json"), " ")
+			rss := fmt.Sprintf("%.1f", float64(r.maxRSS)/(1<<20))
+			if len(command) > 1 {
+				rss += " (includes kubectl's)"
+			}
+			fmt.Fprintf(out, "| %d | `%s` | %.2fs | %.0f | %.2fs | %.0f | %.2f | %.2f | %s |\n", n, shown, r.wall.Seconds(),
+				float64(n)/r.wall.Seconds(), r.startup.Seconds(), float64(n)/r.checking.Seconds(),
+				r.cpu.Seconds()/r.wall.Seconds(), r.serverCPU.Seconds()/r.wall.Seconds(), rss)
+		}
+	}
+
+	fmt.Fprintf(out, "\nwrk on the same server, %d connections, 2 threads, %s:\n\n", cfg.workers, cfg.wrkDuration)
+	fmt.Fprintln(out, "| command | requests/s | errors | wrk CPU (cores) | server CPU (cores) |")
+	fmt.Fprintln(out, "|---|---:|---|---:|---:|")
+	for _, closeConn := range []bool{false, true} {
+		r, err := runWrk(ctx, srv, cfg, closeConn)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "| `%s` | %.0f | %s | %.2f | %.2f |\n", r.command, r.rps, r.errors, r.cpu, r.serverCPU)
+	}
+	return nil
+}
+
+// writeURLs writes n distinct URLs of base, one a line.
+func writeURLs(file, base string, n int) error {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, "%s/target/%d\n", base, i)
+	}
+	return os.WriteFile(file, b.Bytes(), 0o600)
+}
+
+type pluginRun struct {
+	wall, cpu, serverCPU time.Duration
+	// startup is from starting the process to the first check (reading and
+	// validating the list); checking is from the first check to the last.
+	startup, checking time.Duration
+	maxRSS            int64 // bytes
+}
+
+// runPlugin runs one `run --urls-file` and checks that every URL was checked and Up.
+func runPlugin(ctx context.Context, srv *delayserver.Server, command []string, file string, n int, cfg config) (pluginRun, error) {
+	args := append(slices.Clone(command[1:]), "run", "--urls-file", file, "--workers", strconv.Itoa(cfg.workers), "-o", "json")
+	cmd := exec.CommandContext(ctx, command[0], args...)
+	// kubectl finds the plugin as kubectl-healthcheck on the PATH.
+	pluginDir, err := filepath.Abs(filepath.Dir(cfg.plugin))
+	if err != nil {
+		return pluginRun{}, err
+	}
+	cmd.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+
+	srv.ResetStats()
+	before := selfCPU()
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	serverCPU := selfCPU() - before
+	if err != nil {
+		return pluginRun{}, fmt.Errorf("%s: %w\n%s", cmd, err, tail(stderr.String()))
+	}
+	if up := upCount(stdout.Bytes()); up != n {
+		return pluginRun{}, fmt.Errorf("%s: %d of %d URLs were Up", cmd, up, n)
+	}
+	st := srv.Stats()
+	if st.Requests != int64(n) {
+		return pluginRun{}, fmt.Errorf("%s: the server saw %d requests for %d URLs", cmd, st.Requests, n)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return pluginRun{}, errors.New("no resource usage for the plugin's process")
+	}
+	return pluginRun{
+		wall:      wall,
+		startup:   st.First.Sub(start),
+		checking:  st.Last.Sub(st.First),
+		cpu:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		serverCPU: serverCPU,
+		maxRSS:    ru.Maxrss << 10, // KiB on Linux
+	}, nil
+}
+
+// upCount reads the summary line of the plugin's JSON output.
+func upCount(out []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	up := -1
+	for sc.Scan() {
+		var line struct {
+			Summary *struct{ Up, Slow int } `json:"summary"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Summary != nil {
+			up = line.Summary.Up + line.Summary.Slow
+		}
+	}
+	return up
+}
+
+type wrkRun struct {
+	command        string
+	rps            float64
+	errors         string
+	cpu, serverCPU float64 // cores
+}
+
+var (
+	rpsLine    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	errorLines = regexp.MustCompile(`(?m)^\s*(Socket errors:.*|Non-2xx or 3xx responses:.*)$`)
+)
+
+func runWrk(ctx context.Context, srv *delayserver.Server, cfg config, closeConn bool) (wrkRun, error) {
+	args := []string{"-t2", "-c" + strconv.Itoa(cfg.workers), "-d" + cfg.wrkDuration.String()}
+	if closeConn {
+		args = append(args, "-H", "Connection: close")
+	}
+	args = append(args, srv.URL+"/")
+	cmd := exec.CommandContext(ctx, cfg.wrk, args...)
+	before := selfCPU()
+	start := time.Now()
+	output, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	serverCPU := selfCPU() - before
+	shown := "wrk " + strings.Join(args[:len(args)-1], " ") + " URL"
+	shown = strings.Replace(shown, "-H Connection: close", "-H 'Connection: close'", 1)
+	if err != nil {
+		return wrkRun{}, fmt.Errorf("%s: %w\n%s", shown, err, output)
+	}
+	m := rpsLine.FindSubmatch(output)
+	if m == nil {
+		return wrkRun{}, fmt.Errorf("%s: no Requests/sec in\n%s", shown, output)
+	}
+	rps, _ := strconv.ParseFloat(string(m[1]), 64)
+	errs := "none"
+	if found := errorLines.FindAll(output, -1); len(found) > 0 {
+		errs = strings.TrimSpace(string(bytes.Join(found, []byte("; "))))
+	}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return wrkRun{command: shown, rps: rps, errors: errs, cpu: cpu.Seconds() / wall.Seconds(), serverCPU: serverCPU.Seconds() / wall.Seconds()}, nil
+}
+
+// selfCPU is this process's CPU time so far: the server's, since nothing else
+// runs here while a measurement does.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}

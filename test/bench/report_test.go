@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// snapshot is everything measured at one instant; the figures are differences
+// between two.
+type snapshot struct {
+	at      time.Time
+	metrics metrics
+	manager procStatus
+	updates int64
+	// controlPlane is the CPU time of kube-apiserver and etcd together.
+	controlPlane time.Duration
+	// busy and total are the machine's CPU time, all cores, from /proc/stat.
+	busy, total time.Duration
+}
+
+func takeSnapshot(b *testing.B, mgr *manager, w *watcher, env *envtest.Environment) snapshot {
+	b.Helper()
+	s := snapshot{at: time.Now(), manager: mgr.status(b), updates: w.updateCount()}
+	var err error
+	s.metrics, err = mgr.scrape(b.Context())
+	must(b, err)
+	for _, pid := range []int{
+		findProcess("kube-apiserver", "--secure-port="+strconv.Itoa(env.ControlPlane.APIServer.SecurePort)),
+		findProcess("etcd", env.ControlPlane.Etcd.URL.String()),
+	} {
+		if pid == 0 {
+			continue
+		}
+		if st, err := readProc(pid); err == nil {
+			s.controlPlane += st.cpu
+		}
+	}
+	s.busy, s.total = machineCPU()
+	return s
+}
+
+// machineCPU reads the first line of /proc/stat: busy is everything but idle
+// and iowait.
+func machineCPU() (busy, total time.Duration) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	for i, f := range fields[1:] {
+		ticks, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			continue
+		}
+		d := time.Duration(ticks) * time.Second / userHZ
+		total += d
+		if i != 3 && i != 4 { // idle, iowait
+			busy += d
+		}
+	}
+	return busy, total
+}
+
+// result holds the figures of the measured window.
+type result struct {
+	window                 time.Duration
+	lagP50, lagP99         float64 // seconds
+	lagP50Bucket           [2]float64
+	lagP99Bucket           [2]float64
+	lagMean                float64
+	rounds, checks, failed float64 // a second
+	meanRound              float64 // seconds
+	updates, patches       float64 // a second
+	managerCores           float64
+	controlPlaneCores      float64
+	machineBusy            float64 // of all cores
+	idleRSS, peakRSS       int64
+	endRSS                 int64
+	heapInUse              float64 // bytes
+	falseDown, slowSeen    int
+	peakUpdates            int // in one second
+}
+
+func compare(before, after snapshot) result {
+	r := result{window: after.at.Sub(before.at)}
+	secs := r.window.Seconds()
+	lag := delta(after.metrics.buckets("healthcheck_schedule_lag_seconds"), before.metrics.buckets("healthcheck_schedule_lag_seconds"))
+	r.lagP50, r.lagP50Bucket[0], r.lagP50Bucket[1] = quantile(0.5, lag)
+	r.lagP99, r.lagP99Bucket[0], r.lagP99Bucket[1] = quantile(0.99, lag)
+	diff := func(name string, labels ...string) float64 {
+		return after.metrics.sum(name, labels...) - before.metrics.sum(name, labels...)
+	}
+	if n := diff("healthcheck_schedule_lag_seconds_count"); n > 0 {
+		r.lagMean = diff("healthcheck_schedule_lag_seconds_sum") / n
+	}
+	rounds := diff("healthcheck_round_duration_seconds_count")
+	r.rounds = rounds / secs
+	if rounds > 0 {
+		r.meanRound = diff("healthcheck_round_duration_seconds_sum") / rounds
+	}
+	r.checks = diff("healthcheck_checks_total") / secs
+	r.failed = diff("healthcheck_checks_total", `result="failure"`)
+	r.updates = float64(after.updates-before.updates) / secs
+	r.patches = diff("rest_client_requests_total", `method="PATCH"`) / secs
+	r.managerCores = (after.manager.cpu - before.manager.cpu).Seconds() / secs
+	r.controlPlaneCores = (after.controlPlane - before.controlPlane).Seconds() / secs
+	r.endRSS = after.manager.rss
+	r.heapInUse = after.metrics.sum("go_memstats_heap_inuse_bytes")
+	if total := after.total - before.total; total > 0 {
+		r.machineBusy = float64(after.busy-before.busy) / float64(total)
+	}
+	return r
+}
+
+func (r result) report(b *testing.B, healthChecks, targets int, interval time.Duration) {
+	b.ReportMetric(r.lagP50*1000, "lag-p50-ms")
+	b.ReportMetric(r.lagP99*1000, "lag-p99-ms")
+	b.ReportMetric(r.rounds, "rounds/s")
+	b.ReportMetric(r.updates, "status-writes/s")
+	b.ReportMetric(r.managerCores, "manager-cores")
+	b.ReportMetric(float64(r.peakRSS)/(1<<20), "manager-peak-MiB")
+	b.ReportMetric(float64(r.falseDown), "false-downs")
+	b.ReportMetric(0, "ns/op")
+
+	ms := func(s float64) string { return strconv.FormatFloat(s*1000, 'f', 1, 64) + " ms" }
+	var t strings.Builder
+	fmt.Fprintf(&t, "\n%d HealthChecks x %d targets every %s, measured for %s after warm-up; manager flags beyond the defaults: %q\n\n",
+		healthChecks, targets, interval, r.window.Round(time.Second), *managerArgs)
+	fmt.Fprintf(&t, "| figure | value |\n|---|---:|\n")
+	row := func(name, format string, args ...any) {
+		fmt.Fprintf(&t, "| %s | "+format+" |\n", append([]any{name}, args...)...)
+	}
+	row("schedule lag p50", "%s (bucket %s to %s)", ms(r.lagP50), ms(r.lagP50Bucket[0]), ms(r.lagP50Bucket[1]))
+	row("schedule lag p99", "%s (bucket %s to %s)", ms(r.lagP99), ms(r.lagP99Bucket[0]), ms(r.lagP99Bucket[1]))
+	row("schedule lag mean", "%s", ms(r.lagMean))
+	row("rounds per second", "%.1f (due: %.1f)", r.rounds, float64(healthChecks)/interval.Seconds())
+	row("mean round duration", "%s", ms(r.meanRound))
+	row("checks per second", "%.0f", r.checks)
+	row("failed checks", "%.0f", r.failed)
+	row("status writes per second (watch updates)", "%.1f", r.updates)
+	row("status writes in the busiest second", "%d", r.peakUpdates)
+	row("PATCH requests per second (manager's client)", "%.1f", r.patches)
+	row("manager CPU", "%.2f cores", r.managerCores)
+	row("kube-apiserver + etcd CPU", "%.2f cores", r.controlPlaneCores)
+	row("machine CPU busy (2 cores = 100%)", "%.0f%%", r.machineBusy*100)
+	row("manager RSS before any HealthCheck", "%.1f MiB", float64(r.idleRSS)/(1<<20))
+	row("manager peak RSS", "%.1f MiB", float64(r.peakRSS)/(1<<20))
+	row("manager RSS at the end", "%.1f MiB", float64(r.endRSS)/(1<<20))
+	row("manager Go heap in use at the end", "%.1f MiB", r.heapInUse/(1<<20))
+	row("targets ever Down (false Downs)", "%d", r.falseDown)
+	row("targets ever Slow", "%d", r.slowSeen)
+	// To standard output: the testing package trims a benchmark's log to ten lines.
+	fmt.Print(t.String())
+}

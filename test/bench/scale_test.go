@@ -1,0 +1,194 @@
+// Package bench measures the operator at scale: the real manager binary, as its
+// own process, on an envtest API server, with thousands of targets on local
+// servers. It holds only benchmarks, so `make test` compiles it but never runs
+// it; `make bench` does.
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/hack/bench/delayserver"
+)
+
+var (
+	healthChecks = flag.Int("scale.healthchecks", 1000, "HealthChecks to create")
+	targetsEach  = flag.Int("scale.targets", 10, "targets of each HealthCheck, one per local server")
+	interval     = flag.Duration("scale.interval", 10*time.Second, "spec.interval of every HealthCheck")
+	window       = flag.Duration("scale.window", 60*time.Second, "how long the steady state is measured, after warm-up")
+	managerBin   = flag.String("scale.manager", "", "the manager binary, an absolute path; empty builds ./cmd/manager")
+	managerArgs  = flag.String("scale.manager-args", "", "space-separated flags added to the manager's, such as --max-concurrent-reconciles=16")
+)
+
+// BenchmarkOperatorScale runs the manager, with its production flags, against
+// healthchecks HealthChecks of targets targets each, all answering at once, and
+// measures a steady window after every HealthCheck is Up and on its schedule:
+// the schedule lag (from the manager's healthcheck_schedule_lag_seconds), rounds
+// and checks a second, status writes a second (counted on a watch), the manager's
+// CPU and peak RSS, and false Down states (any Down is false: every target is a
+// healthy local server). It runs once whatever -benchtime says.
+//
+//	make bench
+//	KUBEBUILDER_ASSETS=$PWD/bin/k8s go test -run='^$' -bench=BenchmarkOperatorScale -benchtime=1x -timeout=20m ./test/bench/
+func BenchmarkOperatorScale(b *testing.B) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		b.Fatal("KUBEBUILDER_ASSETS is not set: run `make bench`, which builds the control plane into bin/k8s")
+	}
+	ctx := b.Context()
+	scheme := runtime.NewScheme()
+	must(b, clientgoscheme.AddToScheme(scheme))
+	must(b, monitoringv1alpha1.AddToScheme(scheme))
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		b.Fatalf("starting envtest: %v", err)
+	}
+	b.Cleanup(func() { _ = env.Stop() })
+	cfg.QPS, cfg.Burst = 1000, 2000 // the benchmark's own client must not be what limits it
+	k8s, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	must(b, err)
+
+	servers := startTargetServers(b, *targetsEach)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
+	must(b, k8s.Create(ctx, ns))
+
+	mgr := startManager(b, env, managerBinary(b))
+	idleRSS := mgr.status(b).rss
+
+	watch := startWatch(b, k8s, ns.Name)
+	created := time.Now()
+	createHealthChecks(b, k8s, ns.Name, servers, *healthChecks, *interval)
+	b.Logf("Created %d HealthChecks of %d targets in %s", *healthChecks, *targetsEach, time.Since(created).Round(time.Millisecond))
+
+	// Warm-up: every HealthCheck Up, then long enough for every one to be on its
+	// phase grid (the round after the first is due within 1.5 intervals).
+	if err := watch.waitAllUp(ctx, *healthChecks, *targetsEach, 5*time.Minute); err != nil {
+		b.Fatalf("%v\nmanager log:\n%s", err, mgr.logTail())
+	}
+	b.Logf("All %d HealthChecks Up %s after creation", *healthChecks, time.Since(created).Round(time.Millisecond))
+	settle := *interval * 3 / 2
+	sleep(ctx, settle)
+
+	before := takeSnapshot(b, mgr, watch, env)
+	b.ResetTimer()
+	sleep(ctx, *window)
+	b.StopTimer()
+	after := takeSnapshot(b, mgr, watch, env)
+	if err := mgr.alive(); err != nil {
+		b.Fatalf("%v\nmanager log:\n%s", err, mgr.logTail())
+	}
+
+	r := compare(before, after)
+	r.idleRSS, r.peakRSS = idleRSS, after.manager.peakRSS
+	r.falseDown, r.slowSeen = watch.falseStates()
+	r.peakUpdates = watch.peakUpdates(before.at, after.at)
+	r.report(b, *healthChecks, *targetsEach, *interval)
+}
+
+// createHealthChecks creates n HealthChecks whose target j is servers[j], with
+// a path of its own.
+func createHealthChecks(b *testing.B, k8s client.Client, ns string, servers []*delayserver.Server, n int, every time.Duration) {
+	b.Helper()
+	names := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range 16 {
+		wg.Go(func() {
+			for i := range names {
+				hc := &monitoringv1alpha1.HealthCheck{
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("hc-%04d", i)},
+					Spec:       monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: every}},
+				}
+				for j, srv := range servers {
+					hc.Spec.Targets = append(hc.Spec.Targets, monitoringv1alpha1.Target{
+						Name: fmt.Sprintf("t%d", j),
+						URL:  fmt.Sprintf("%s/hc-%04d/t%d", srv.URL, i, j),
+					})
+				}
+				if err := k8s.Create(b.Context(), hc); err != nil {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, fmt.Errorf("creating %s: %w", hc.Name, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		names <- i
+	}
+	close(names)
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// startTargetServers starts n local servers that answer 200 at once.
+func startTargetServers(b *testing.B, n int) []*delayserver.Server {
+	b.Helper()
+	servers := make([]*delayserver.Server, n)
+	for i := range servers {
+		srv, err := delayserver.Start(delayserver.Options{})
+		must(b, err)
+		b.Cleanup(func() { _ = srv.Close() })
+		servers[i] = srv
+	}
+	return servers
+}
+
+// managerBinary returns -scale.manager, or builds ./cmd/manager.
+func managerBinary(b *testing.B) string {
+	b.Helper()
+	if *managerBin != "" {
+		return *managerBin
+	}
+	out := filepath.Join(b.TempDir(), "manager")
+	cmd := exec.CommandContext(b.Context(), "go", "build", "-o", out, "github.com/healthcheck-operator/healthcheck-operator/cmd/manager")
+	if output, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building the manager: %v\n%s", err, output)
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
