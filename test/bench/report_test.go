@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +19,9 @@ type snapshot struct {
 	metrics metrics
 	manager procStatus
 	updates int64
-	// controlPlane is the CPU time of kube-apiserver and etcd together.
-	controlPlane time.Duration
+	// controlPlane is the CPU time of kube-apiserver and etcd together; self is
+	// this process's: the target servers and the watch.
+	controlPlane, self time.Duration
 	// busy and total are the machine's CPU time, all cores, from /proc/stat.
 	busy, total time.Duration
 }
@@ -42,6 +44,9 @@ func takeSnapshot(b *testing.B, mgr *manager, w *watcher, env *envtest.Environme
 		}
 	}
 	s.busy, s.total = machineCPU()
+	if st, err := readProc(os.Getpid()); err == nil {
+		s.self = st.cpu
+	}
 	return s
 }
 
@@ -80,6 +85,7 @@ type result struct {
 	updates, patches       float64 // a second
 	managerCores           float64
 	controlPlaneCores      float64
+	benchCores             float64
 	machineBusy            float64 // of all cores
 	idleRSS, peakRSS       int64
 	endRSS                 int64
@@ -111,6 +117,7 @@ func compare(before, after snapshot) result {
 	r.patches = diff("rest_client_requests_total", `method="PATCH"`) / secs
 	r.managerCores = (after.manager.cpu - before.manager.cpu).Seconds() / secs
 	r.controlPlaneCores = (after.controlPlane - before.controlPlane).Seconds() / secs
+	r.benchCores = (after.self - before.self).Seconds() / secs
 	r.endRSS = after.manager.rss
 	r.heapInUse = after.metrics.sum("go_memstats_heap_inuse_bytes")
 	if total := after.total - before.total; total > 0 {
@@ -149,7 +156,11 @@ func (r result) report(b *testing.B, healthChecks, targets int, interval time.Du
 	row("PATCH requests per second (manager's client)", "%.1f", r.patches)
 	row("manager CPU", "%.2f cores", r.managerCores)
 	row("kube-apiserver + etcd CPU", "%.2f cores", r.controlPlaneCores)
-	row("machine CPU busy (2 cores = 100%)", "%.0f%%", r.machineBusy*100)
+	row("target servers and watch CPU (this process)", "%.2f cores", r.benchCores)
+	row("machine CPU busy", "%.2f of %d cores", r.machineBusy*float64(runtime.NumCPU()), runtime.NumCPU())
+	// Whatever else ran: on a shared machine, a sign that the figures are skewed.
+	row("CPU of everything else on the machine", "%.2f cores",
+		max(0, r.machineBusy*float64(runtime.NumCPU())-r.managerCores-r.controlPlaneCores-r.benchCores))
 	row("manager RSS before any HealthCheck", "%.1f MiB", float64(r.idleRSS)/(1<<20))
 	row("manager peak RSS", "%.1f MiB", float64(r.peakRSS)/(1<<20))
 	row("manager RSS at the end", "%.1f MiB", float64(r.endRSS)/(1<<20))
