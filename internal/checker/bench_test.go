@@ -129,7 +129,10 @@ func startDelayServer(b *testing.B, opts delayserver.Options, inProcess bool) be
 			reset: func(testing.TB) { srv.ResetStats() },
 		}
 	}
-	proc, err := delayserver.StartProcess(opts, "-test.run=^TestDelayServerProcess$")
+	// Not b.Context(): it ends before cleanups run, and Close should stop the
+	// child rather than a cancelled context kill it.
+	ctx := context.Background()
+	proc, err := delayserver.StartProcess(ctx, opts, "-test.run=^TestDelayServerProcess$")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,7 +141,6 @@ func startDelayServer(b *testing.B, opts delayserver.Options, inProcess bool) be
 			b.Errorf("stopping the server process: %v", err)
 		}
 	})
-	ctx := context.Background()
 	return benchServer{
 		url: proc.URL,
 		stats: func(t testing.TB) delayserver.Stats {

@@ -33,7 +33,7 @@ func takeSnapshot(b *testing.B, mgr *manager, w *watcher, env *envtest.Environme
 	s.metrics, err = mgr.scrape(b.Context())
 	must(b, err)
 	for _, pid := range []int{
-		findProcess("kube-apiserver", "--secure-port="+strconv.Itoa(env.ControlPlane.APIServer.SecurePort)),
+		findProcess("kube-apiserver", "--secure-port="+env.ControlPlane.APIServer.Port),
 		findProcess("etcd", env.ControlPlane.Etcd.URL.String()),
 	} {
 		if pid == 0 {

@@ -30,8 +30,9 @@ type Process struct {
 
 // StartProcess runs the current executable again with args, as a server
 // configured by opts: args must make it call ServeProcess (for a test binary,
-// "-test.run=^TestName$" selecting a test that does).
-func StartProcess(opts Options, args ...string) (*Process, error) {
+// "-test.run=^TestName$" selecting a test that does). Ending ctx kills the
+// child; Close stops it cleanly.
+func StartProcess(ctx context.Context, opts Options, args ...string) (*Process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func StartProcess(opts Options, args ...string) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, args...)
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(os.Environ(), processEnv+"="+string(encoded))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -113,7 +114,7 @@ func ServeProcess() error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	fmt.Println(srv.URL)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return nil
@@ -128,7 +129,7 @@ func get(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}

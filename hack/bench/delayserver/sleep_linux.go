@@ -32,7 +32,7 @@ func sleepPrecise(ctx context.Context, d time.Duration) error {
 	// A non-blocking fd given to os.NewFile is registered with the netpoller,
 	// so Read parks the goroutine instead of a thread.
 	f := os.NewFile(fd, "timerfd")
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 	defer stop()
 	var expirations [8]byte

@@ -68,17 +68,18 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	dir, err := os.MkdirTemp("", "throughput-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
+	p := &printer{w: out}
 
-	fmt.Fprintf(out, "Server: %s, answering 200 at once, in the driver's process. Workers/connections: %d. GOMAXPROCS=%d.\n\n",
+	p.printf("Server: %s, answering 200 at once, in the driver's process. Workers/connections: %d. GOMAXPROCS=%d.\n\n",
 		srv.URL, cfg.workers, runtime.GOMAXPROCS(0))
-	fmt.Fprintln(out, "| URLs | command | wall time | checks/s | until the first check | checks/s while checking | plugin CPU (cores) | server CPU (cores) | peak RSS (MiB) |")
-	fmt.Fprintln(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	p.printf("| URLs | command | wall time | checks/s | until the first check | checks/s while checking | plugin CPU (cores) | server CPU (cores) | peak RSS (MiB) |\n")
+	p.printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range cfg.urls {
 		file := filepath.Join(dir, fmt.Sprintf("urls-%d.txt", n))
 		if err := writeURLs(file, srv.URL, n); err != nil {
@@ -104,23 +105,36 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			if len(command) > 1 {
 				rss += " (includes kubectl's)"
 			}
-			fmt.Fprintf(out, "| %d | `%s` | %.2fs | %.0f | %.2fs | %.0f | %.2f | %.2f | %s |\n", n, shown, r.wall.Seconds(),
+			p.printf("| %d | `%s` | %.2fs | %.0f | %.2fs | %.0f | %.2f | %.2f | %s |\n", n, shown, r.wall.Seconds(),
 				float64(n)/r.wall.Seconds(), r.startup.Seconds(), float64(n)/r.checking.Seconds(),
 				r.cpu.Seconds()/r.wall.Seconds(), r.serverCPU.Seconds()/r.wall.Seconds(), rss)
 		}
 	}
 
-	fmt.Fprintf(out, "\nwrk on the same server, %d connections, 2 threads, %s:\n\n", cfg.workers, cfg.wrkDuration)
-	fmt.Fprintln(out, "| command | requests/s | errors | wrk CPU (cores) | server CPU (cores) |")
-	fmt.Fprintln(out, "|---|---:|---|---:|---:|")
+	p.printf("\nwrk on the same server, %d connections, 2 threads, %s:\n\n", cfg.workers, cfg.wrkDuration)
+	p.printf("| command | requests/s | errors | wrk CPU (cores) | server CPU (cores) |\n")
+	p.printf("|---|---:|---|---:|---:|\n")
 	for _, closeConn := range []bool{false, true} {
 		r, err := runWrk(ctx, srv, cfg, closeConn)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "| `%s` | %.0f | %s | %.2f | %.2f |\n", r.command, r.rps, r.errors, r.cpu, r.serverCPU)
+		p.printf("| `%s` | %.0f | %s | %.2f | %.2f |\n", r.command, r.rps, r.errors, r.cpu, r.serverCPU)
 	}
-	return nil
+	return p.err
+}
+
+// printer writes the report and keeps the first write error, so the tables
+// read as a list of rows.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
 }
 
 // writeURLs writes n distinct URLs of base, one a line.
