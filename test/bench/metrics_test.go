@@ -73,12 +73,12 @@ type bucket struct {
 	count float64
 }
 
-// buckets returns the cumulative buckets of histogram name, summed over its
-// other labels, by increasing bound.
-func (m metrics) buckets(name string) []bucket {
+// buckets returns the cumulative buckets of histogram name whose labels
+// include every one of want, summed over the other labels, by increasing bound.
+func (m metrics) buckets(name string, want ...string) []bucket {
 	byBound := map[float64]float64{}
 	for _, s := range m {
-		if s.name != name+"_bucket" {
+		if s.name != name+"_bucket" || !hasLabels(s.labels, want) {
 			continue
 		}
 		for _, l := range strings.Split(s.labels, ",") {

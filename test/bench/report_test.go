@@ -75,11 +75,17 @@ func machineCPU() (busy, total time.Duration) {
 
 // result holds the figures of the measured window.
 type result struct {
-	window                 time.Duration
-	lagP50, lagP99         float64 // seconds
-	lagP50Bucket           [2]float64
-	lagP99Bucket           [2]float64
-	lagMean                float64
+	window         time.Duration
+	lagP50, lagP99 float64 // seconds
+	lagP50Bucket   [2]float64
+	lagP99Bucket   [2]float64
+	lagMean        float64
+	// reconcileMean and reconcileP99 are how long a reconcile took, in seconds.
+	reconcileMean, reconcileP99 float64
+	reconcileP99Bucket          [2]float64
+	reconciles                  float64 // a second
+	// busyWorkers is the reconcile workers busy on average: reconcile time a second.
+	busyWorkers            float64
 	rounds, checks, failed float64 // a second
 	meanRound              float64 // seconds
 	updates, patches       float64 // a second
@@ -100,11 +106,19 @@ func compare(before, after snapshot) result {
 	lag := delta(after.metrics.buckets("healthcheck_schedule_lag_seconds"), before.metrics.buckets("healthcheck_schedule_lag_seconds"))
 	r.lagP50, r.lagP50Bucket[0], r.lagP50Bucket[1] = quantile(0.5, lag)
 	r.lagP99, r.lagP99Bucket[0], r.lagP99Bucket[1] = quantile(0.99, lag)
+	reconcile := delta(after.metrics.buckets("controller_runtime_reconcile_time_seconds", `controller="healthcheck"`),
+		before.metrics.buckets("controller_runtime_reconcile_time_seconds", `controller="healthcheck"`))
+	r.reconcileP99, r.reconcileP99Bucket[0], r.reconcileP99Bucket[1] = quantile(0.99, reconcile)
 	diff := func(name string, labels ...string) float64 {
 		return after.metrics.sum(name, labels...) - before.metrics.sum(name, labels...)
 	}
 	if n := diff("healthcheck_schedule_lag_seconds_count"); n > 0 {
 		r.lagMean = diff("healthcheck_schedule_lag_seconds_sum") / n
+	}
+	r.reconciles = diff("controller_runtime_reconcile_time_seconds_count", `controller="healthcheck"`) / secs
+	r.busyWorkers = diff("controller_runtime_reconcile_time_seconds_sum", `controller="healthcheck"`) / secs
+	if r.reconciles > 0 {
+		r.reconcileMean = r.busyWorkers / r.reconciles
 	}
 	rounds := diff("healthcheck_round_duration_seconds_count")
 	r.rounds = rounds / secs
@@ -147,6 +161,10 @@ func (r result) report(b *testing.B, healthChecks, targets int, interval time.Du
 	row("schedule lag p50", "%s (bucket %s to %s)", ms(r.lagP50), ms(r.lagP50Bucket[0]), ms(r.lagP50Bucket[1]))
 	row("schedule lag p99", "%s (bucket %s to %s)", ms(r.lagP99), ms(r.lagP99Bucket[0]), ms(r.lagP99Bucket[1]))
 	row("schedule lag mean", "%s", ms(r.lagMean))
+	row("reconciles per second", "%.0f", r.reconciles)
+	row("reconcile time mean", "%s", ms(r.reconcileMean))
+	row("reconcile time p99", "%s (bucket %s to %s)", ms(r.reconcileP99), ms(r.reconcileP99Bucket[0]), ms(r.reconcileP99Bucket[1]))
+	row("reconcile workers busy, on average", "%.2f", r.busyWorkers)
 	row("rounds per second", "%.1f (due: %.1f)", r.rounds, float64(healthChecks)/interval.Seconds())
 	row("mean round duration", "%s", ms(r.meanRound))
 	row("checks per second", "%.0f", r.checks)
