@@ -69,8 +69,11 @@ func TestDefaultPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Proxy != nil || !tr.DisableKeepAlives || !tr.DisableCompression {
-		t.Error("probe transport is not built by newTransport")
+	if tls := tr.tls; tls.Proxy != nil || !tls.DisableKeepAlives || !tls.DisableCompression {
+		t.Error("https probe transport is not built by newTransport")
+	}
+	if tr.plain.dialer.net.Control == nil {
+		t.Error("http probe transport dials without the policy")
 	}
 	for addr, wantBlocked := range map[string]bool{
 		"169.254.169.254:80":          true,

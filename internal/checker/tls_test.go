@@ -52,7 +52,7 @@ func TestTLSVerification(t *testing.T) {
 // transport, different settings get their own, and the cache stays bounded.
 func TestTransportsSharedPerTLSSetting(t *testing.T) {
 	c := newChecker(t, nil)
-	get := func(tg Target) *http.Transport {
+	get := func(tg Target) *probeTransport {
 		t.Helper()
 		tr, err := c.transports.get(tg)
 		if err != nil {
@@ -73,7 +73,7 @@ func TestTransportsSharedPerTLSSetting(t *testing.T) {
 	if insecure == plain || insecure == withCA || get(Target{InsecureSkipVerify: true, CABundle: ca.pem}) != insecure {
 		t.Error("InsecureSkipVerify transports are not shared")
 	}
-	if !insecure.TLSClientConfig.InsecureSkipVerify || plain.TLSClientConfig.InsecureSkipVerify || withCA.TLSClientConfig.RootCAs == nil {
+	if !insecure.tls.TLSClientConfig.InsecureSkipVerify || plain.tls.TLSClientConfig.InsecureSkipVerify || withCA.tls.TLSClientConfig.RootCAs == nil {
 		t.Error("transports do not carry their TLS settings")
 	}
 

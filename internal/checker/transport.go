@@ -37,7 +37,9 @@ func defaultTLSConfig() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 }
 
-// newTransport is the single place where probe connections are configured.
+// newTransport is the single place where pooled probe transports are
+// configured: probes use them for https:// (http:// goes through a
+// singleUseTransport with the same dialer settings), notifications for both.
 //
 //   - Its dialer applies policy to every resolved address before connecting,
 //     so DNS rebinding and redirects cannot get around it, and never outlives

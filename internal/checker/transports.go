@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
-	"net/http"
 	"sync"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
@@ -43,6 +42,8 @@ func tlsKeyFor(t Target) tlsKey {
 // maxTransports of them.
 type transportCache struct {
 	policy *netpolicy.Policy
+	// plain carries every http:// request: it has no TLS settings to vary.
+	plain *singleUseTransport
 
 	mu    sync.Mutex
 	byKey map[tlsKey]*list.Element // values are *cachedTransport
@@ -51,16 +52,16 @@ type transportCache struct {
 
 type cachedTransport struct {
 	key tlsKey
-	tr  *http.Transport
+	tr  *probeTransport
 }
 
 func newTransportCache(policy *netpolicy.Policy) *transportCache {
-	return &transportCache{policy: policy, byKey: map[tlsKey]*list.Element{}, lru: list.New()}
+	return &transportCache{policy: policy, plain: &singleUseTransport{dialer: newDialer(policy, nil)}, byKey: map[tlsKey]*list.Element{}, lru: list.New()}
 }
 
 // get returns the transport for t's TLS settings, building it on first use.
 // The only error is errBadCABundle.
-func (c *transportCache) get(t Target) (*http.Transport, error) {
+func (c *transportCache) get(t Target) (*probeTransport, error) {
 	key := tlsKeyFor(t)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -80,14 +81,14 @@ func (c *transportCache) get(t Target) (*http.Transport, error) {
 		}
 		cfg.RootCAs = pool
 	}
-	tr := newTransport(c.policy, cfg)
+	tr := &probeTransport{plain: c.plain, tls: newTransport(c.policy, cfg)}
 	c.byKey[key] = c.lru.PushFront(&cachedTransport{key: key, tr: tr})
 
 	if c.lru.Len() > maxTransports {
 		oldest := c.lru.Remove(c.lru.Back()).(*cachedTransport)
 		delete(c.byKey, oldest.key)
 		// Requests still running on it finish normally.
-		oldest.tr.CloseIdleConnections()
+		oldest.tr.tls.CloseIdleConnections()
 	}
 	return tr, nil
 }

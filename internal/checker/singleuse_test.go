@@ -1,0 +1,104 @@
+package checker
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// answerWith is a raw server that reads the request head, then writes answer.
+func answerWith(t *testing.T, answer string) string {
+	t.Helper()
+	return tcpServer(t, func(conn net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte(answer))
+	})
+}
+
+// TestInformationalResponsesSkipped: 1xx answers before the real one (103
+// Early Hints, 100 Continue) are skipped, as net/http's Transport does, but
+// only a few of them, and a 101 is an answer of its own.
+func TestInformationalResponsesSkipped(t *testing.T) {
+	const early = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+	const final = "HTTP/1.1 204 No Content\r\n\r\n"
+	tests := []struct {
+		name   string
+		answer string
+		reason Reason
+		code   int
+	}{
+		{"one 103", early + final, ReasonOK, 204},
+		{"100 then 103", "HTTP/1.1 100 Continue\r\n\r\n" + early + final, ReasonOK, 204},
+		{"as many as allowed", strings.Repeat(early, maxInformationalResponses) + final, ReasonOK, 204},
+		{"one too many", strings.Repeat(early, maxInformationalResponses+1) + final, ReasonNetworkError, 0},
+		{"101 is final", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", ReasonUnexpectedStatus, 101},
+	}
+	c := newChecker(t, nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.Check(ctxFor(t), Target{URL: answerWith(t, tc.answer)})
+			if r.Reason != tc.reason || r.StatusCode != tc.code {
+				t.Errorf("got %s %d %q, want %s %d", r.Reason, r.StatusCode, r.Message, tc.reason, tc.code)
+			}
+		})
+	}
+}
+
+// TestHTTPCheckNeedsNoTransportGoroutines: an http:// check is done on the
+// goroutine that runs it. While one is in flight there is none of net/http's
+// per-connection goroutines (a dialer, a reader and a writer), whose
+// hand-offs would be counted in the check's latency on a busy node.
+func TestHTTPCheckNeedsNoTransportGoroutines(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	})
+	done := make(chan Result, 1)
+	go func() { done <- newChecker(t, nil).Check(ctxFor(t), Target{URL: srv.URL}) }()
+	recv(t, arrived, "the request")
+
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	close(release)
+	if r := recv(t, done, "the check"); r.Reason != ReasonOK {
+		t.Fatalf("got %s %q, want OK", r.Reason, r.Message)
+	}
+	for _, pooled := range []string{"net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop", "net/http.(*Transport).dialConnFor"} {
+		if strings.Contains(stacks, pooled) {
+			t.Errorf("a goroutine runs %s during an http:// check", pooled)
+		}
+	}
+}
+
+// TestRedirectsAcrossSchemes: a redirect from http:// to https:// and back
+// changes transport mid-check and keeps the target's TLS settings.
+func TestRedirectsAcrossSchemes(t *testing.T) {
+	plain := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/to-tls" {
+			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+		}
+	})
+	secure := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/to-plain" {
+			http.Redirect(w, r, plain.URL+"/done", http.StatusFound)
+		}
+	})
+	c := newChecker(t, nil)
+
+	// http -> https -> http, verified against the target's insecure setting.
+	url := plain.URL + "/to-tls?to=" + secure.URL + "/to-plain"
+	if r := c.Check(ctxFor(t), Target{URL: url, InsecureSkipVerify: true}); r.Reason != ReasonOK {
+		t.Errorf("insecure target: got %s %q, want OK", r.Reason, r.Message)
+	}
+	// The same hops with verification on fail at the https:// hop.
+	if r := c.Check(ctxFor(t), Target{URL: url}); r.Reason != ReasonTLSError {
+		t.Errorf("verifying target: got %s %q, want TLSError", r.Reason, r.Message)
+	}
+}
