@@ -6,8 +6,11 @@ import (
 	"strconv"
 	"strings"
 
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
 // Shard is this operator process's share of the HealthChecks when several
@@ -50,6 +53,34 @@ func (s Shard) String() string {
 // predicate passes only events of HealthChecks this shard owns.
 func (s Shard) predicate() predicate.Predicate {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool { return s.Owns(o.GetNamespace(), o.GetName()) })
+}
+
+// CacheOptions are the manager's cache options for this shard. Nothing in the
+// operator reads managedFields, so they are dropped from every object, and a
+// HealthCheck of another shard is kept as its metadata only: every shard sees
+// every HealthCheck (the hash needs nothing but the name), but holds the spec
+// and status of its own share alone, so memory divides with the shards.
+func (s Shard) CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&monitoringv1alpha1.HealthCheck{}: {Transform: s.keepOwn},
+		},
+	}
+}
+
+// keepOwn is the cache transform of HealthChecks (see CacheOptions).
+func (s Shard) keepOwn(obj any) (any, error) {
+	hc, ok := obj.(*monitoringv1alpha1.HealthCheck)
+	if !ok {
+		return obj, nil // a tombstone: its object was transformed on the way in
+	}
+	hc.ManagedFields = nil
+	if !s.Owns(hc.Namespace, hc.Name) {
+		hc.Spec = monitoringv1alpha1.HealthCheckSpec{}
+		hc.Status = monitoringv1alpha1.HealthCheckStatus{}
+	}
+	return hc, nil
 }
 
 // OrdinalFromHostname reads a StatefulSet pod's ordinal from its host name, such

@@ -3,6 +3,10 @@ package controllers
 import (
 	"fmt"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
 func TestEveryHealthCheckBelongsToExactlyOneShard(t *testing.T) {
@@ -45,5 +49,50 @@ func TestShardValidationAndOrdinals(t *testing.T) {
 	}
 	if _, err := OrdinalFromHostname("laptop"); err == nil {
 		t.Error("a host name without an ordinal was accepted")
+	}
+}
+
+// TestCacheKeepsOnlyOwnHealthChecksWhole: the cache transform drops
+// managedFields, and the spec and status of other shards' HealthChecks.
+func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
+	shard := Shard{Index: 0, Total: 2}
+	mine, theirs := "", ""
+	for i := 0; mine == "" || theirs == ""; i++ {
+		name := fmt.Sprintf("hc-%d", i)
+		if shard.Owns("team", name) {
+			mine = name
+		} else {
+			theirs = name
+		}
+	}
+	object := func(name string) *monitoringv1alpha1.HealthCheck {
+		hc := &monitoringv1alpha1.HealthCheck{}
+		hc.Namespace, hc.Name, hc.Generation = "team", name, 3
+		hc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+		hc.Spec.Targets = []monitoringv1alpha1.Target{{URL: "http://a.test/"}}
+		hc.Status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.test/"}}
+		return hc
+	}
+
+	got, err := shard.keepOwn(object(mine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := got.(*monitoringv1alpha1.HealthCheck)
+	if own.ManagedFields != nil || len(own.Spec.Targets) != 1 || len(own.Status.Targets) != 1 {
+		t.Errorf("own HealthCheck: managedFields %v, %d targets, %d target statuses; want none, 1, 1",
+			own.ManagedFields, len(own.Spec.Targets), len(own.Status.Targets))
+	}
+	got, err = shard.keepOwn(object(theirs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := got.(*monitoringv1alpha1.HealthCheck)
+	if other.ManagedFields != nil || len(other.Spec.Targets) != 0 || len(other.Status.Targets) != 0 ||
+		other.Name != theirs || other.Generation != 3 {
+		t.Errorf("other shard's HealthCheck: %+v; want its metadata alone", other)
+	}
+	if got, _ := shard.keepOwn("not a HealthCheck"); got != "not a HealthCheck" {
+		t.Errorf("a tombstone came back as %v", got)
 	}
 }

@@ -73,7 +73,7 @@ func runSuite(m *testing.M) int {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	must(err)
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Cache: controllers.Shard{}.CacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}})
 	must(err)
 	must((&controllers.HealthCheckReconciler{
 		Client:    mgr.GetClient(),

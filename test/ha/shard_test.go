@@ -11,6 +11,9 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/controllers"
 )
 
@@ -48,8 +51,11 @@ func TestTwoShardsCheckEveryHealthCheckExactlyOnce(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 
-	startShard(t, ns, controllers.Shard{Index: 0, Total: 2}, "shard-0")
-	startShard(t, ns, controllers.Shard{Index: 1, Total: 2}, "shard-1")
+	shards := []controllers.Shard{{Index: 0, Total: 2}, {Index: 1, Total: 2}}
+	replicas := []*replica{
+		startShard(t, ns, shards[0], "shard-0"),
+		startShard(t, ns, shards[1], "shard-1"),
+	}
 	const count = 20
 	for i := range count {
 		hc := healthCheck(ns, fmt.Sprintf("hc-%02d", i), time.Second, fmt.Sprintf("%s/hc-%02d", srv.URL, i))
@@ -68,4 +74,21 @@ func TestTwoShardsCheckEveryHealthCheckExactlyOnce(t *testing.T) {
 	}).WithTimeout(3 * time.Second).WithPolling(poll).Should(Succeed())
 	g.Expect(rec.paths("shard-0")).NotTo(BeEmpty())
 	g.Expect(rec.paths("shard-1")).NotTo(BeEmpty())
+
+	// Each shard's cache holds every HealthCheck, but the spec and status of
+	// its own share only, and no managedFields.
+	for i, rep := range replicas {
+		for j := range count {
+			name := fmt.Sprintf("hc-%02d", j)
+			var hc monitoringv1alpha1.HealthCheck
+			g.Expect(rep.cache.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &hc)).To(Succeed())
+			g.Expect(hc.ManagedFields).To(BeEmpty(), "shard %d caches the managedFields of %s", i, name)
+			if shards[i].Owns(ns, name) {
+				g.Expect(hc.Spec.Targets).To(HaveLen(1), "shard %d caches the spec of its own %s", i, name)
+			} else {
+				g.Expect(hc.Spec.Targets).To(BeEmpty(), "shard %d caches the spec of the other shard's %s", i, name)
+				g.Expect(hc.Status.Targets).To(BeEmpty(), "shard %d caches the status of the other shard's %s", i, name)
+			}
+		}
+	}
 }

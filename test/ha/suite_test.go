@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -74,6 +75,8 @@ func runSuite(m *testing.M) int {
 // replica is one operator process: a manager with the real reconciler whose
 // checks are counted.
 type replica struct {
+	// cache reads the replica's informer cache.
+	cache  client.Reader
 	checks atomic.Int64
 	cancel context.CancelFunc
 	done   chan error
@@ -101,7 +104,7 @@ func startReplica(t *testing.T, ns, leaseID string) *replica {
 // marks its requests with an X-Replica header.
 func startShard(t *testing.T, ns string, shard controllers.Shard, name string) *replica {
 	t.Helper()
-	return startReplicaWith(t, cfg, ns, "shard-"+shard.String(), func(r *controllers.HealthCheckReconciler, rep *replica) {
+	return startReplicaOn(t, cfg, ns, "shard-"+shard.String(), shard.CacheOptions(), func(r *controllers.HealthCheckReconciler, rep *replica) {
 		r.Shard = shard
 		r.Checker = checker.New(checker.Options{Transport: headerTransport{next: countingTransport{next: checker.NewTransport(), count: &rep.checks}, value: name}})
 	})
@@ -123,11 +126,19 @@ func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // tweaks adjust its reconciler before it starts.
 func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
 	t.Helper()
+	return startReplicaOn(t, restCfg, ns, leaseID, controllers.Shard{}.CacheOptions(), tweaks...)
+}
+
+// startReplicaOn is startReplicaWith with the manager's cache options, as
+// cmd/manager sets them for its shard.
+func startReplicaOn(t *testing.T, restCfg *rest.Config, ns, leaseID string, cacheOpts cache.Options, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
+	t.Helper()
 	rep := &replica{done: make(chan error, 1)}
 	renew, lease := 2*time.Second, 3*time.Second
 	retry := 200 * time.Millisecond
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
+		Cache:                         cacheOpts,
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		LeaderElection:                leaseID != "",
 		LeaderElectionID:              leaseID,
@@ -142,6 +153,7 @@ func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string, tw
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
+	rep.cache = mgr.GetClient()
 	rec := &controllers.HealthCheckReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
