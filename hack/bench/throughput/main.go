@@ -31,9 +31,11 @@ import (
 
 type config struct {
 	plugin, kubectl, wrk string
-	urls                 []int
-	workers, repeats     int
-	wrkDuration          time.Duration
+	// seed is the seed's Python checker, run by python; "" skips it.
+	seed, python     string
+	urls             []int
+	workers, repeats int
+	wrkDuration      time.Duration
 }
 
 func main() {
@@ -44,6 +46,8 @@ func main() {
 	flag.StringVar(&cfg.plugin, "plugin", "bin/kubectl-healthcheck", "the kubectl-healthcheck binary")
 	flag.StringVar(&cfg.kubectl, "kubectl", "bin/k8s/kubectl", "kubectl, which runs the plugin as `kubectl healthcheck`; empty skips those runs")
 	flag.StringVar(&cfg.wrk, "wrk", "wrk", "the wrk load generator")
+	flag.StringVar(&cfg.seed, "seed", "hack/bench/seed/url_health_checker.py", "the seed's Python checker; empty skips it")
+	flag.StringVar(&cfg.python, "python", "python3", "the Python interpreter that runs -seed")
 	flag.StringVar(&urls, "urls", "5000,10000,50000", "comma-separated URL list sizes")
 	flag.IntVar(&cfg.workers, "workers", 50, "the plugin's --workers, and wrk's connections")
 	flag.IntVar(&cfg.repeats, "repeats", 3, "runs of each plugin measurement; the median is reported")
@@ -89,6 +93,15 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		if cfg.kubectl != "" {
 			commands = append(commands, []string{cfg.kubectl, "healthcheck"})
 		}
+		if cfg.seed != "" {
+			r, err := runSeed(ctx, cfg, file, n)
+			if err != nil {
+				return err
+			}
+			p.printf("| %d | `%s %s FILE %d` (the seed, once) | %.2fs | %.0f | %.2fs | %.0f | %.2f | %.2f | %.1f |\n", n, cfg.python, cfg.seed, cfg.workers,
+				r.wall.Seconds(), float64(n)/r.wall.Seconds(), (r.wall - r.own).Seconds(), float64(n)/r.own.Seconds(),
+				r.cpu.Seconds()/r.wall.Seconds(), r.serverCPU.Seconds()/r.wall.Seconds(), float64(r.maxRSS)/(1<<20))
+		}
 		for _, command := range commands {
 			var runs []pluginRun
 			for range cfg.repeats {
@@ -108,6 +121,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			p.printf("| %d | `%s` | %.2fs | %.0f | %.2fs | %.0f | %.2f | %.2f | %s |\n", n, shown, r.wall.Seconds(),
 				float64(n)/r.wall.Seconds(), r.startup.Seconds(), float64(n)/r.checking.Seconds(),
 				r.cpu.Seconds()/r.wall.Seconds(), r.serverCPU.Seconds()/r.wall.Seconds(), rss)
+		}
+	}
+
+	if cfg.seed != "" {
+		if err := seedLatency(ctx, cfg, dir, p); err != nil {
+			return err
 		}
 	}
 
@@ -270,4 +289,85 @@ func tail(s string) string {
 		return "..." + s[len(s)-2000:]
 	}
 	return s
+}
+
+// seedRun is one run of the seed's checker.
+type seedRun struct {
+	pluginRun
+	// own is the seed's own timing of its checks, without Python's start.
+	own time.Duration
+}
+
+// runSeed runs the seed's checker over file with cfg.workers threads and checks
+// that every URL was checked and OK.
+func runSeed(ctx context.Context, cfg config, file string, n int) (seedRun, error) {
+	cmd := exec.CommandContext(ctx, cfg.python, cfg.seed, file, strconv.Itoa(cfg.workers))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	before := selfCPU()
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	serverCPU := selfCPU() - before
+	if err != nil {
+		return seedRun{}, fmt.Errorf("%s: %w\n%s", cmd, err, tail(stderr.String()))
+	}
+	lines := bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n"))
+	var last struct {
+		Checked, OK int
+		Seconds     float64
+	}
+	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil {
+		return seedRun{}, fmt.Errorf("%s: no summary line: %w", cmd, err)
+	}
+	if last.OK != n {
+		return seedRun{}, fmt.Errorf("%s: %d of %d URLs were OK", cmd, last.OK, n)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return seedRun{}, errors.New("no resource usage for the seed's process")
+	}
+	return seedRun{
+		pluginRun: pluginRun{
+			wall:      wall,
+			cpu:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+			serverCPU: serverCPU,
+			maxRSS:    ru.Maxrss << 10,
+		},
+		own: time.Duration(last.Seconds * float64(time.Second)),
+	}, nil
+}
+
+// seedLatency runs the seed on the latency-bound work of BenchmarkRun: n URLs
+// on a server that answers after latency, with workers threads, and prints its
+// ideal/actual, the seed timing its own checks.
+func seedLatency(ctx context.Context, cfg config, dir string, p *printer) error {
+	p.printf("\nThe seed on the latency-bound work of BenchmarkRun (server in the driver's process, waiting on a kernel timer; the seed's own timing, without Python's start):\n\n")
+	p.printf("| URLs | latency | workers | command | ideal | seed's round | ideal/actual |\n")
+	p.printf("|---:|---:|---:|---|---:|---:|---:|\n")
+	for _, w := range []struct {
+		n, workers int
+		latency    time.Duration
+	}{{1000, 50, 20 * time.Millisecond}, {10000, 200, 50 * time.Millisecond}} {
+		srv, err := delayserver.Start(delayserver.Options{Delay: w.latency, Sleep: delayserver.Precise})
+		if err != nil {
+			return err
+		}
+		file := filepath.Join(dir, fmt.Sprintf("latency-%d.txt", w.n))
+		if err := writeURLs(file, srv.URL, w.n); err != nil {
+			_ = srv.Close()
+			return err
+		}
+		seedCfg := cfg
+		seedCfg.workers = w.workers
+		r, err := runSeed(ctx, seedCfg, file, w.n)
+		_ = srv.Close()
+		if err != nil {
+			return err
+		}
+		ideal := time.Duration((w.n+w.workers-1)/w.workers) * w.latency
+		p.printf("| %d | %s | %d | `%s %s FILE %d` | %s | %s | %.4f |\n", w.n, w.latency, w.workers, cfg.python, cfg.seed, w.workers,
+			ideal, r.own.Round(time.Millisecond), float64(ideal)/float64(r.own))
+	}
+	return nil
 }
