@@ -101,7 +101,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if statusChanged(&base.Status, &hc.Status, r.StatusRefreshInterval) {
+	if statusChanged(&base.Status, &hc.Status, r.StatusRefreshInterval, phase(req.NamespacedName, r.StatusRefreshInterval)) {
 		if err := r.Status().Patch(ctx, hc, client.MergeFrom(base)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
 		}

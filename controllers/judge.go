@@ -224,16 +224,31 @@ func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generatio
 }
 
 // statusChanged tells whether a status write is due: something other than the
-// round's timestamps and measurements changed, or the last written round is older
-// than refresh, so that lastRunTime and latencies never go stale for long.
-func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh time.Duration) bool {
+// round's timestamps and measurements changed, or a heartbeat is due (see
+// heartbeatDue), so that lastRunTime and latencies never go stale for long.
+func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh, phase time.Duration) bool {
 	if !equality.Semantic.DeepEqual(withoutMeasurements(old), withoutMeasurements(updated)) {
 		return true
 	}
 	if updated.LastRunTime == nil || equality.Semantic.DeepEqual(old.LastRunTime, updated.LastRunTime) {
 		return false
 	}
-	return old.LastRunTime == nil || updated.LastRunTime.Sub(old.LastRunTime.Time) >= refresh
+	return old.LastRunTime == nil || heartbeatDue(old.LastRunTime.Time, updated.LastRunTime.Time, refresh, phase)
+}
+
+// heartbeatDue tells whether a round at updated, after the round at written
+// that status last recorded, crosses one of the HealthCheck's heartbeat
+// instants, phase + k*refresh. Each HealthCheck thus refreshes its status once
+// every refresh at its own phase (see phase), and N HealthChecks write N/refresh
+// times a second, evenly, even when they were all applied in the same second:
+// a write due "refresh after the last one" would keep them in step, in bursts.
+// Status is never more than refresh plus one interval stale.
+func heartbeatDue(written, updated time.Time, refresh, phase time.Duration) bool {
+	if refresh <= 0 {
+		return true
+	}
+	slot := func(t time.Time) int64 { return int64((time.Duration(t.UnixNano()) - phase) / refresh) }
+	return slot(updated) > slot(written)
 }
 
 // withoutMeasurements copies a status without what changes on every round of a

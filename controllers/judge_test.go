@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
@@ -201,10 +202,59 @@ func TestStatusIsWrittenOnlyWhenSomethingButMeasurementsChanged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			updated := base()
 			tc.change(updated)
-			if got := statusChanged(base(), updated, time.Minute); got != tc.want {
+			// The heartbeat instant is 1s before the first round: the next one is 59s later.
+			beat := time.Duration(checkedAt.Add(-time.Second).UnixNano()) % time.Minute
+			if got := statusChanged(base(), updated, time.Minute, beat); got != tc.want {
 				t.Fatalf("statusChanged = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestHeartbeatsOfHealthChecksAppliedTogetherSpreadEvenly: 3,000 HealthChecks
+// applied within 12s, on a 10s interval, each write their status once a minute
+// on a steady target, and the writes spread over the minute: no second sees
+// more than twice the mean of 50. (Writing again "a minute after the last
+// write" would keep them in step, in bursts of over 200 a second.)
+func TestHeartbeatsOfHealthChecksAppliedTogetherSpreadEvenly(t *testing.T) {
+	const (
+		count    = 3000
+		interval = 10 * time.Second
+		refresh  = time.Minute
+		horizon  = 10 * time.Minute
+	)
+	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	perSecond := map[int64]int{}
+	for i := range count {
+		key := types.NamespacedName{Namespace: "team", Name: fmt.Sprintf("hc-%04d", i)}
+		// Applied within 12s, first round at once; that round's status is written.
+		written := start.Add(time.Duration(i) * 12 * time.Second / count)
+		writes := 0
+		for round := nextSlot(written, interval, phase(key, interval)); round.Before(start.Add(horizon)); round = round.Add(interval) {
+			if !heartbeatDue(written, round, refresh, phase(key, refresh)) {
+				continue
+			}
+			if gap := round.Sub(written); gap > refresh+interval {
+				t.Fatalf("%s: %s between heartbeats, want at most refresh plus one interval", key.Name, gap)
+			}
+			written = round
+			writes++
+			if round.After(start.Add(2 * time.Minute)) {
+				perSecond[round.Unix()]++
+			}
+		}
+		if writes < 9 || writes > 11 {
+			t.Fatalf("%s wrote %d heartbeats in 10 minutes, want one a minute", key.Name, writes)
+		}
+	}
+	busiest, total := 0, 0
+	for _, n := range perSecond {
+		busiest, total = max(busiest, n), total+n
+	}
+	mean := float64(total) / (8 * 60)
+	t.Logf("heartbeat writes: %.1f a second on average, %d in the busiest second", mean, busiest)
+	if float64(busiest) > 2*mean {
+		t.Fatalf("%d writes in the busiest second, mean %.1f: heartbeats come in bursts", busiest, mean)
 	}
 }
 
