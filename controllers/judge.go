@@ -243,11 +243,17 @@ func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh, 
 // times a second, evenly, even when they were all applied in the same second:
 // a write due "refresh after the last one" would keep them in step, in bursts.
 // Status is never more than refresh plus one interval stale.
+//
+// It counts in whole seconds, as status keeps times: written comes back from
+// the API server truncated, and with a phase in nanoseconds, the round right
+// after an instant would read as before it and write twice.
 func heartbeatDue(written, updated time.Time, refresh, phase time.Duration) bool {
-	if refresh <= 0 {
+	every := int64(refresh / time.Second)
+	if every <= 0 {
 		return true
 	}
-	slot := func(t time.Time) int64 { return int64((time.Duration(t.UnixNano()) - phase) / refresh) }
+	offset := int64(phase/time.Second) % every
+	slot := func(t time.Time) int64 { return (t.Unix() - offset) / every }
 	return slot(updated) > slot(written)
 }
 
