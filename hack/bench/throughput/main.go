@@ -61,6 +61,10 @@ func main() {
 		}
 		cfg.urls = append(cfg.urls, n)
 	}
+	if _, err := exec.LookPath(cfg.python); cfg.seed != "" && err != nil {
+		fmt.Fprintf(os.Stderr, "throughput: %s not found, so the seed is not measured\n", cfg.python)
+		cfg.seed = ""
+	}
 	if err := run(context.Background(), cfg, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "throughput: %v\n", err)
 		os.Exit(1)
