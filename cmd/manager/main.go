@@ -34,6 +34,7 @@ func main() {
 		shard                 controllers.Shard
 		denyCIDRs, allowCIDRs string
 		maxConcurrentChecks   int
+		pprofAddr             string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to, such as :8443 (https) or :8080 (http); 0 disables it.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized through the Kubernetes API.")
@@ -52,6 +53,8 @@ func main() {
 		"Comma-separated CIDRs that checks and webhooks may connect to; when set, every other address is denied.")
 	flag.IntVar(&maxConcurrentChecks, "max-concurrent-checks", 512,
 		"The most checks in flight at once across all HealthChecks, so no spec can exhaust sockets or file descriptors; each HealthCheck's workers still bound its own.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0",
+		"The address Go's pprof endpoints bind to, such as 127.0.0.1:6060, for profiling; 0 disables them. Keep it off the pod network.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -92,6 +95,7 @@ func main() {
 		Cache:                  shard.CacheOptions(),
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       leaseID,
 		// Stop checking at once when leadership is lost, so a new leader never races us.
