@@ -106,10 +106,7 @@ func TestMonitoringApplyServerSide(t *testing.T) {
 // TestValuesSchemaRejectsMistakes checks that values.schema.json turns likely
 // mistakes into errors at render time rather than a manager that will not start.
 func TestValuesSchemaRejectsMistakes(t *testing.T) {
-	for name, tc := range map[string]struct {
-		values  map[string]any
-		mention string
-	}{
+	expectRejected(t, map[string]rejectedValues{
 		"CIDRs as one string": {
 			values:  map[string]any{"outboundPolicy": map[string]any{"denyCIDRs": "10.0.0.0/8,192.168.0.0/16"}},
 			mention: "denyCIDRs",
@@ -130,7 +127,21 @@ func TestValuesSchemaRejectsMistakes(t *testing.T) {
 			values:  map[string]any{"extraArgs": []string{"debug"}},
 			mention: "extraArgs",
 		},
-	} {
+	})
+}
+
+// rejectedValues are values the chart must refuse to render, and what its error
+// must say.
+type rejectedValues struct {
+	values  map[string]any
+	mention string
+}
+
+// expectRejected renders the chart with each case's values and expects an
+// error that mentions what is wrong.
+func expectRejected(t *testing.T, cases map[string]rejectedValues) {
+	t.Helper()
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			file := writeValues(t, tc.values)
 			_, stderr, err := helm("template", releaseName, chartDir, "--values", file)
@@ -138,7 +149,7 @@ func TestValuesSchemaRejectsMistakes(t *testing.T) {
 				t.Fatalf("helm template accepted %v", tc.values)
 			}
 			if !strings.Contains(stderr, tc.mention) {
-				t.Errorf("the error does not mention %s:\n%s", tc.mention, stderr)
+				t.Errorf("the error does not mention %q:\n%s", tc.mention, stderr)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package helm
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,13 +31,7 @@ func TestShardedValuesApplyServerSide(t *testing.T) {
 		}
 	}
 	sts := shardedManager(t, rest)
-	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
-		t.Errorf("replicas = %v, want 3", sts.Spec.Replicas)
-	}
-	if sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
-		t.Errorf("podManagementPolicy = %q, want %q", sts.Spec.PodManagementPolicy, appsv1.ParallelPodManagement)
-	}
-	checkGoverningService(t, rest, sts)
+	checkThreeShards(t, rest, sts)
 	// Leader election stays on by default: one Lease per shard.
 	wantArgs := append([]string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}, shardArgs...)
 	if args := sts.Spec.Template.Spec.Containers[0].Args; !slices.Equal(args, wantArgs) {
@@ -61,13 +54,23 @@ func TestShardedValuesApplyServerSide(t *testing.T) {
 	}
 }
 
+// checkThreeShards checks the StatefulSet of three shards: three pods, started
+// and stopped in parallel, governed by its headless Service.
+func checkThreeShards(t *testing.T, objs []object, sts appsv1.StatefulSet) {
+	t.Helper()
+	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
+		t.Errorf("replicas = %v, want 3", sts.Spec.Replicas)
+	}
+	if sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
+		t.Errorf("podManagementPolicy = %q, want %q", sts.Spec.PodManagementPolicy, appsv1.ParallelPodManagement)
+	}
+	checkGoverningService(t, objs, sts)
+}
+
 // TestShardingValuesRejected checks that a sharding value that cannot work fails
 // the render with a message that says why.
 func TestShardingValuesRejected(t *testing.T) {
-	for name, tc := range map[string]struct {
-		values  map[string]any
-		mention string
-	}{
+	expectRejected(t, map[string]rejectedValues{
 		"replicas with shards": {
 			values:  map[string]any{"replicaCount": 2, "sharding": map[string]any{"shards": 2}},
 			mention: "replicaCount is 2 but sharding.shards is 2: a sharded release runs one pod per shard",
@@ -88,18 +91,7 @@ func TestShardingValuesRejected(t *testing.T) {
 			values:  map[string]any{"sharding": map[string]any{"shard": 3}},
 			mention: "shard",
 		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			file := writeValues(t, tc.values)
-			_, stderr, err := helm("template", releaseName, chartDir, "--values", file)
-			if err == nil {
-				t.Fatalf("helm template accepted %v", tc.values)
-			}
-			if !strings.Contains(stderr, tc.mention) {
-				t.Errorf("the error does not say %q:\n%s", tc.mention, stderr)
-			}
-		})
-	}
+	})
 }
 
 // TestShardedKustomizeApplyServerSide builds config/sharded and applies it
@@ -124,13 +116,7 @@ func TestShardedKustomizeApplyServerSide(t *testing.T) {
 		}
 	}
 	sts := shardedManager(t, rest)
-	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
-		t.Errorf("replicas = %v, want 3", sts.Spec.Replicas)
-	}
-	if sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
-		t.Errorf("podManagementPolicy = %q, want %q", sts.Spec.PodManagementPolicy, appsv1.ParallelPodManagement)
-	}
-	checkGoverningService(t, rest, sts)
+	checkThreeShards(t, rest, sts)
 	// config/manager's flags, then the shard flags.
 	var dep appsv1.Deployment
 	find(t, readObjects(t, "config", "manager", "manager.yaml"), "Deployment", "controller-manager").into(t, &dep)
