@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -177,6 +176,35 @@ type pluginRun struct {
 	maxRSS            int64 // bytes
 }
 
+// measured is what running one process cost: its wall time, its CPU, the
+// server's CPU meanwhile (this process's), and its peak RSS.
+type measured struct {
+	start                time.Time
+	wall, cpu, serverCPU time.Duration
+	maxRSS               int64 // bytes
+	stdout               []byte
+}
+
+// measure runs cmd to completion and measures it.
+func measure(cmd *exec.Cmd) (measured, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	before := selfCPU()
+	start := time.Now()
+	err := cmd.Run()
+	m := measured{start: start, wall: time.Since(start), serverCPU: selfCPU() - before, stdout: stdout.Bytes()}
+	if err != nil {
+		return m, fmt.Errorf("%s: %w\n%s", cmd, err, tail(stderr.String()))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return m, fmt.Errorf("%s: no resource usage", cmd)
+	}
+	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	m.maxRSS = ru.Maxrss << 10 // KiB on Linux
+	return m, nil
+}
+
 // runPlugin runs one `run --urls-file` and checks that every URL was checked and Up.
 func runPlugin(ctx context.Context, srv *delayserver.Server, command []string, file string, n int, cfg config) (pluginRun, error) {
 	args := append(slices.Clone(command[1:]), "run", "--urls-file", file, "--workers", strconv.Itoa(cfg.workers), "-o", "json")
@@ -187,36 +215,26 @@ func runPlugin(ctx context.Context, srv *delayserver.Server, command []string, f
 		return pluginRun{}, err
 	}
 	cmd.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 
 	srv.ResetStats()
-	before := selfCPU()
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	serverCPU := selfCPU() - before
+	m, err := measure(cmd)
 	if err != nil {
-		return pluginRun{}, fmt.Errorf("%s: %w\n%s", cmd, err, tail(stderr.String()))
+		return pluginRun{}, err
 	}
-	if up := upCount(stdout.Bytes()); up != n {
+	if up := upCount(m.stdout); up != n {
 		return pluginRun{}, fmt.Errorf("%s: %d of %d URLs were Up", cmd, up, n)
 	}
 	st := srv.Stats()
 	if st.Requests != int64(n) {
 		return pluginRun{}, fmt.Errorf("%s: the server saw %d requests for %d URLs", cmd, st.Requests, n)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return pluginRun{}, errors.New("no resource usage for the plugin's process")
-	}
 	return pluginRun{
-		wall:      wall,
-		startup:   st.First.Sub(start),
+		wall:      m.wall,
+		startup:   st.First.Sub(m.start),
 		checking:  st.Last.Sub(st.First),
-		cpu:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
-		serverCPU: serverCPU,
-		maxRSS:    ru.Maxrss << 10, // KiB on Linux
+		cpu:       m.cpu,
+		serverCPU: m.serverCPU,
+		maxRSS:    m.maxRSS,
 	}, nil
 }
 
@@ -306,17 +324,11 @@ type seedRun struct {
 // that every URL was checked and OK.
 func runSeed(ctx context.Context, cfg config, file string, n int) (seedRun, error) {
 	cmd := exec.CommandContext(ctx, cfg.python, cfg.seed, file, strconv.Itoa(cfg.workers))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	before := selfCPU()
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	serverCPU := selfCPU() - before
+	m, err := measure(cmd)
 	if err != nil {
-		return seedRun{}, fmt.Errorf("%s: %w\n%s", cmd, err, tail(stderr.String()))
+		return seedRun{}, err
 	}
-	lines := bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n"))
+	lines := bytes.Split(bytes.TrimSpace(m.stdout), []byte("\n"))
 	var last struct {
 		Checked, OK int
 		Seconds     float64
@@ -327,18 +339,9 @@ func runSeed(ctx context.Context, cfg config, file string, n int) (seedRun, erro
 	if last.OK != n {
 		return seedRun{}, fmt.Errorf("%s: %d of %d URLs were OK", cmd, last.OK, n)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return seedRun{}, errors.New("no resource usage for the seed's process")
-	}
 	return seedRun{
-		pluginRun: pluginRun{
-			wall:      wall,
-			cpu:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
-			serverCPU: serverCPU,
-			maxRSS:    ru.Maxrss << 10,
-		},
-		own: time.Duration(last.Seconds * float64(time.Second)),
+		pluginRun: pluginRun{wall: m.wall, cpu: m.cpu, serverCPU: m.serverCPU, maxRSS: m.maxRSS},
+		own:       time.Duration(last.Seconds * float64(time.Second)),
 	}, nil
 }
 
