@@ -1,17 +1,21 @@
 // Package notify delivers transition notifications to webhooks (Slack's incoming
 // webhooks and generic JSON receivers) in the background, with retries and a
-// timeout, so that a slow or failing receiver never holds up a round.
+// timeout. Each receiver has its own bounded queue and delivery goroutine, so a
+// receiver that hangs or fails delays only its own messages, never a round and
+// never another receiver.
 package notify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
 )
 
 // Message is one transition, as a webhook receives it. Text makes it a valid
@@ -34,7 +38,21 @@ type Message struct {
 	Time time.Time `json:"time"`
 }
 
-// Options tune delivery.
+// DropReason says why a message was not delivered.
+type DropReason string
+
+const (
+	// DropQueueFull: the receiver's queue already held QueueSize messages.
+	DropQueueFull DropReason = "QueueFull"
+	// DropTooManyReceivers: MaxReceivers other receivers were active.
+	DropTooManyReceivers DropReason = "TooManyReceivers"
+	// DropGaveUp: every attempt failed, or the URL is invalid.
+	DropGaveUp DropReason = "GaveUp"
+	// DropShutdown: delivery stopped, with the message queued or in flight.
+	DropShutdown DropReason = "Shutdown"
+)
+
+// Options tune delivery. Zero values take the defaults.
 type Options struct {
 	// Client sends the requests; it should enforce the probes' outbound policy,
 	// since webhook URLs are user-supplied.
@@ -45,26 +63,48 @@ type Options struct {
 	Timeout time.Duration
 	// Backoff is the wait before the first retry, doubling after each (default 1s).
 	Backoff time.Duration
-	// QueueSize bounds the messages waiting for delivery (default 1000); beyond it
-	// new messages are dropped and logged, never blocking the caller.
+	// QueueSize bounds the messages waiting for one receiver (default 100); beyond
+	// it that receiver's new messages are dropped, never blocking the caller.
 	QueueSize int
-	// Log receives delivery failures, without the webhook URL (it is a secret).
+	// MaxReceivers bounds the receivers (distinct URLs) with a queue at once
+	// (default 256); a message for one more receiver is dropped.
+	MaxReceivers int
+	// IdleTimeout is how long a receiver's queue and goroutine outlive its last
+	// message (default 5m), so receivers no longer used cost nothing.
+	IdleTimeout time.Duration
+	// Clock times IdleTimeout; nil means the real clock.
+	Clock clock.Clock
+	// OnDrop, when set, is called once for every message that is not delivered,
+	// for example to count drops in a metric. It is called from Send and from the
+	// delivery goroutines, so it must be safe for concurrent use and return quickly.
+	OnDrop func(msg Message, reason DropReason)
+	// Log receives drops and delivery failures, which name a receiver by a hash
+	// prefix of its URL, never the URL (it is a secret).
 	Log logr.Logger
 }
 
-type delivery struct {
-	url string
-	msg Message
-}
-
-// Notifier delivers messages from a bounded queue on one background goroutine.
+// Notifier delivers messages in the background, one queue and goroutine per
+// receiver URL.
 type Notifier struct {
-	opts  Options
-	queue chan delivery
-	sleep func(ctx context.Context, d time.Duration) bool
+	opts Options
+
+	mu sync.Mutex
+	// receivers holds a queue per URL, created on first use and removed once idle.
+	receivers map[string]*receiver
+	// ctx is Start's context, nil before Start.
+	ctx context.Context
+	// stopped is set once ctx is done; from then on Send refuses and starts no worker.
+	stopped bool
+	workers sync.WaitGroup
 }
 
-// New returns a Notifier; call Start to deliver.
+type receiver struct {
+	url   string
+	id    string // names the receiver in logs without revealing the URL
+	queue chan Message
+}
+
+// New returns a Notifier; messages sent before Start wait in their queues.
 func New(opts Options) *Notifier {
 	if opts.Client == nil {
 		opts.Client = &http.Client{}
@@ -79,92 +119,168 @@ func New(opts Options) *Notifier {
 		opts.Backoff = time.Second
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 1000
+		opts.QueueSize = 100
 	}
-	return &Notifier{opts: opts, queue: make(chan delivery, opts.QueueSize), sleep: sleepCtx}
+	if opts.MaxReceivers <= 0 {
+		opts.MaxReceivers = 256
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 5 * time.Minute
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	return &Notifier{opts: opts, receivers: map[string]*receiver{}}
 }
 
-// Send queues a message for url and returns at once. It reports false when the
-// queue is full and the message was dropped.
+// Send queues msg for the receiver at url and returns at once. It reports false
+// when the message was dropped: that receiver's queue is full, too many receivers
+// are active, or delivery has stopped.
 func (n *Notifier) Send(url string, msg Message) bool {
-	select {
-	case n.queue <- delivery{url: url, msg: msg}:
+	reason := n.enqueue(url, msg)
+	if reason == "" {
 		return true
-	default:
-		n.opts.Log.Info("Dropped a webhook notification: the queue is full", "healthcheck", msg.HealthCheck, "target", msg.Target)
-		return false
 	}
+	n.dropped(receiverID(url), msg, reason, nil)
+	return false
 }
 
-// Start delivers queued messages until ctx ends. It is a manager Runnable.
-func (n *Notifier) Start(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case d := <-n.queue:
-			n.deliver(ctx, d)
+func (n *Notifier) enqueue(url string, msg Message) DropReason {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return DropShutdown
+	}
+	r, ok := n.receivers[url]
+	if !ok {
+		if len(n.receivers) >= n.opts.MaxReceivers {
+			return DropTooManyReceivers
+		}
+		r = &receiver{url: url, id: receiverID(url), queue: make(chan Message, n.opts.QueueSize)}
+		n.receivers[url] = r
+		if n.ctx != nil {
+			n.startWorker(r)
 		}
 	}
+	select {
+	case r.queue <- msg:
+		return ""
+	default:
+		return DropQueueFull
+	}
+}
+
+// Start delivers until ctx ends, then abandons what is queued or in flight and
+// returns once every delivery goroutine has exited. It is a manager Runnable.
+func (n *Notifier) Start(ctx context.Context) error {
+	n.mu.Lock()
+	if n.ctx != nil {
+		n.mu.Unlock()
+		return errors.New("notifier already started")
+	}
+	n.ctx = ctx
+	for _, r := range n.receivers {
+		n.startWorker(r)
+	}
+	n.mu.Unlock()
+
+	<-ctx.Done()
+	n.mu.Lock()
+	n.stopped = true // so no worker starts while we wait for them
+	n.mu.Unlock()
+	n.workers.Wait()
+	return nil
 }
 
 // NeedLeaderElection is true: only the leader notifies, as only it checks.
 func (n *Notifier) NeedLeaderElection() bool { return true }
 
-// deliver tries a message up to Attempts times, backing off between tries.
-func (n *Notifier) deliver(ctx context.Context, d delivery) {
-	body, err := json.Marshal(d.msg)
-	if err != nil {
-		n.opts.Log.Error(err, "Encoding a webhook notification")
+// startWorker runs r's delivery goroutine; n.mu must be held.
+func (n *Notifier) startWorker(r *receiver) {
+	n.workers.Add(1)
+	go func() {
+		defer n.workers.Done()
+		n.run(n.ctx, r)
+	}()
+}
+
+// run delivers r's messages in order until ctx ends or r has been idle for
+// IdleTimeout.
+func (n *Notifier) run(ctx context.Context, r *receiver) {
+	for {
+		idle := n.opts.Clock.NewTimer(n.opts.IdleTimeout)
+		select {
+		case <-ctx.Done():
+			idle.Stop()
+			n.abandon(r, nil)
+			return
+		case msg := <-r.queue:
+			idle.Stop()
+			if !n.deliver(ctx, r, msg) {
+				n.abandon(r, &msg)
+				return
+			}
+		case <-idle.C():
+			if n.retire(r) {
+				return
+			}
+		}
+	}
+}
+
+// retire removes an idle receiver, unless a message arrived meanwhile. Send
+// enqueues under n.mu, so checking the queue under it loses no message.
+func (n *Notifier) retire(r *receiver) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(r.queue) > 0 {
+		return false
+	}
+	delete(n.receivers, r.url)
+	return true
+}
+
+// abandon reports what shutdown left undelivered for r: the message in flight,
+// if any, and the queue. It removes r under n.mu, so a message sent later goes
+// to a new receiver whose worker, started on a done ctx, abandons it in turn.
+func (n *Notifier) abandon(r *receiver, inFlight *Message) {
+	n.mu.Lock()
+	delete(n.receivers, r.url)
+	var lost []Message
+	if inFlight != nil {
+		lost = append(lost, *inFlight)
+	}
+	for len(r.queue) > 0 {
+		lost = append(lost, <-r.queue)
+	}
+	n.mu.Unlock()
+	if len(lost) == 0 {
 		return
 	}
-	wait := n.opts.Backoff
-	for attempt := 1; ; attempt++ {
-		err := n.post(ctx, d.url, body)
-		if err == nil {
-			return
+	// One line per receiver: a long queue would otherwise flood the log on shutdown.
+	n.opts.Log.Info("Abandoned webhook notifications on shutdown", "receiver", r.id, "count", len(lost))
+	if n.opts.OnDrop != nil {
+		for _, m := range lost {
+			n.opts.OnDrop(m, DropShutdown)
 		}
-		if attempt == n.opts.Attempts {
-			n.opts.Log.Error(err, "Giving up on a webhook notification", "healthcheck", d.msg.HealthCheck, "target", d.msg.Target, "attempts", attempt)
-			return
-		}
-		if !n.sleep(ctx, wait) {
-			return
-		}
-		wait *= 2
 	}
 }
 
-// post sends one attempt. Errors never quote the URL: it carries the webhook's secret.
-func (n *Notifier) post(ctx context.Context, url string, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, n.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// dropped logs and reports a message that will not be delivered.
+func (n *Notifier) dropped(id string, msg Message, reason DropReason, err error) {
+	if n.opts.OnDrop != nil {
+		n.opts.OnDrop(msg, reason)
+	}
+	kv := []any{"reason", reason, "receiver", id, "healthcheck", msg.HealthCheck, "target", msg.Target}
 	if err != nil {
-		return fmt.Errorf("building the request: invalid webhook URL")
+		n.opts.Log.Error(err, "Dropped a webhook notification", kv...)
+		return
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := n.opts.Client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("posting: timed out after %s", n.opts.Timeout)
-		}
-		return fmt.Errorf("posting: the webhook could not be reached")
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("posting: the webhook answered %d", resp.StatusCode)
-	}
-	return nil
+	n.opts.Log.Info("Dropped a webhook notification", kv...)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// receiverID is a short, non-reversible name for a webhook URL, for logs.
+func receiverID(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:4])
 }
