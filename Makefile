@@ -13,11 +13,18 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-# The control plane (etcd, kube-apiserver) and kubectl, built from source by the
-# hack/envtest module; envtest and `make run` find them through KUBEBUILDER_ASSETS.
+# The control plane (etcd, kube-apiserver) and kubectl; envtest and `make run` find
+# them through KUBEBUILDER_ASSETS. hack/envtest-assets.sh downloads them with the
+# pinned setup-envtest, and builds them from source by the hack/envtest module when
+# that fails or ENVTEST_FROM_SOURCE=1. ENVTEST_K8S_VERSION follows that module's
+# Kubernetes minor version.
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s
 ENVTEST_BINARIES := $(ENVTEST_ASSETS)/etcd $(ENVTEST_ASSETS)/kube-apiserver $(ENVTEST_ASSETS)/kubectl
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
+SETUP_ENVTEST_VERSION ?= v0.25.1
+SETUP_ENVTEST ?= $(LOCALBIN)/setup-envtest-$(SETUP_ENVTEST_VERSION)
+ENVTEST_K8S_VERSION ?= $(shell awk '$$1 == "k8s.io/kubernetes" { split(substr($$2, 2), v, "."); print v[1] "." v[2] ".x"; exit }' hack/envtest/go.mod)
+ENVTEST_FROM_SOURCE ?=
 
 GO_TEST_FLAGS ?= -race -count=1
 
@@ -149,15 +156,20 @@ undeploy: kustomize envtest ## Remove the operator from the cluster of the curre
 ##@ Tools
 
 .PHONY: envtest
-envtest: $(ENVTEST_BINARIES) ## Build etcd, kube-apiserver and kubectl from source into bin/k8s (minutes, once).
+envtest: $(ENVTEST_BINARIES) ## Put etcd, kube-apiserver and kubectl into bin/k8s: downloaded (seconds), else built from source (minutes, once).
 
 $(ENVTEST_BINARIES) &: hack/envtest/go.mod hack/envtest/go.sum
-	@echo ">> Building etcd, kube-apiserver and kubectl from source into $(ENVTEST_ASSETS)."
-	@echo ">> The first build takes about 5 minutes on 2 cores; later runs reuse it."
-	@mkdir -p $(ENVTEST_ASSETS)
-	cd hack/envtest && go build -v -o $(ENVTEST_ASSETS)/ k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./etcd 2>&1 \
-		| awk '{ n++ } n % 100 == 0 { printf ">> compiled %d packages (now %s)\n", n, $$0; fflush() }'
-	@touch $(ENVTEST_BINARIES)
+	@if [ "$(ENVTEST_FROM_SOURCE)" != 1 ] && [ ! -x $(SETUP_ENVTEST) ]; then \
+		$(MAKE) --no-print-directory setup-envtest || echo ">> Could not install setup-envtest $(SETUP_ENVTEST_VERSION)"; \
+	fi
+	ENVTEST_FROM_SOURCE="$(ENVTEST_FROM_SOURCE)" SETUP_ENVTEST="$(SETUP_ENVTEST)" ENVTEST_K8S_VERSION="$(ENVTEST_K8S_VERSION)" \
+		hack/envtest-assets.sh $(ENVTEST_ASSETS)
+
+.PHONY: setup-envtest
+setup-envtest: $(SETUP_ENVTEST)
+$(SETUP_ENVTEST):
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-runtime/tools/setup-envtest@$(SETUP_ENVTEST_VERSION)
+	mv $(LOCALBIN)/setup-envtest $@
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN)
