@@ -11,7 +11,7 @@ import (
 
 // kubectl runs the real kubectl, built into KUBEBUILDER_ASSETS, as a cluster admin.
 func kubectl(g Gomega, args ...string) string {
-	user, err := testEnv.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	user, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	k, err := user.Kubectl()
 	g.Expect(err).NotTo(HaveOccurred())

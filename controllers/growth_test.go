@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // flappingRound is round k of n targets that all flip between Up and Down
@@ -17,7 +18,7 @@ func flappingRound(n, k int) *round {
 	rnd := &round{started: checkedAt.Add(time.Duration(k) * 10 * time.Second), duration: time.Second}
 	for i := range n {
 		url := fmt.Sprintf("https://service-%03d.team.svc.cluster.local:8443/healthz", i)
-		rnd.probes = append(rnd.probes, probe{url: url, name: url})
+		rnd.targets = append(rnd.targets, resolve.Target{URL: url, Name: url})
 		res := good(false)
 		if k%2 == 1 {
 			res = bad()

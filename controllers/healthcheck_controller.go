@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,9 +46,10 @@ type HealthCheckReconciler struct {
 	client.Client
 	// APIReader reads Secrets straight from the API server, so the operator caches no Secret values.
 	APIReader client.Reader
-	// Recorder emits core/v1 Events. Not the events.k8s.io recorder: that one folds
-	// events of the same reason into one series whatever their notes, which would
-	// hide every target's transition but the first.
+	// Recorder emits core/v1 Events; nil means one of this reconciler's own, whose
+	// correlator is tuned by EventCorrelatorOptions. Not the events.k8s.io
+	// recorder: that one folds events of the same reason into one series whatever
+	// their notes, which would hide every target's transition but the first.
 	Recorder record.EventRecorder
 	// Clock schedules rounds and measures them; nil means the real clock.
 	Clock clock.PassiveClock
@@ -72,6 +74,10 @@ type HealthCheckReconciler struct {
 	Notifier *notify.Notifier
 
 	rounds *rounds
+	budget *eventBudget
+	// refused remembers, per HealthCheck, the last status write the API server
+	// refused, so that a refusal repeated every round is reported once.
+	refused sync.Map // types.NamespacedName -> string
 }
 
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
@@ -103,14 +109,52 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	if statusChanged(&base.Status, &hc.Status, r.StatusRefreshInterval, phase(req.NamespacedName, r.StatusRefreshInterval)) {
 		if err := r.Status().Patch(ctx, hc, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
+			if !isRefusal(err) {
+				// Transient: retried with backoff. The round's schedule is kept by
+				// the round runner, not by status, so no round runs early for it.
+				return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
+			}
+			r.reportRefusal(ctx, hc, err)
+			return result, nil
 		}
+		r.refused.Delete(req.NamespacedName)
 		log.V(1).Info("Wrote status")
 	}
 	// Events go out only once status records the transition, so a failed write
 	// cannot announce a transition twice.
 	r.notify(ctx, hc, transitions)
 	return result, nil
+}
+
+// isRefusal tells whether the API server refused a status write for its
+// content, so that sending it again would be refused again.
+func isRefusal(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsRequestEntityTooLargeError(err) ||
+		apierrors.IsForbidden(err)
+}
+
+// reportRefusal surfaces a refused status write once per distinct refusal: a
+// Warning event and an error in the log, naming the fields the API server named.
+// It is an operator bug (every value written is made to fit), or an admission
+// policy of the cluster's; either way the rounds keep their interval, and the
+// next status that is accepted is written.
+func (r *HealthCheckReconciler) reportRefusal(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, err error) {
+	key := client.ObjectKeyFromObject(hc)
+	message := err.Error()
+	if previous, seen := r.refused.Swap(key, message); seen && previous == message {
+		return
+	}
+	var fields []string
+	if status, ok := err.(apierrors.APIStatus); ok && status.Status().Details != nil {
+		for _, cause := range status.Status().Details.Causes {
+			if cause.Field != "" && !slices.Contains(fields, cause.Field) {
+				fields = append(fields, cause.Field)
+			}
+		}
+	}
+	ctrl.LoggerFrom(ctx).Error(err, "The API server refused the status write; rounds keep their interval", "fields", fields)
+	r.Recorder.Event(hc, corev1.EventTypeWarning, monitoringv1alpha1.EventStatusWriteRejected,
+		note("Status was not written, the API server refused it: "+message))
 }
 
 // reconcile runs the steps between fetch and status write.
@@ -139,12 +183,17 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	}
 	every := resolve.Interval(hc.Spec)
 	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
-	transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
-	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, hc.Status.Targets)
+	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
+	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, judged)
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
-	markRunning(hc, rnd.probes)
+	markRunning(hc, rnd.targets)
+	names := make(map[string]bool, len(rnd.targets))
+	for _, t := range rnd.targets {
+		names[t.Name] = true
+	}
+	r.budget.keep(client.ObjectKeyFromObject(hc), names)
 	return transitions
 }
 
@@ -153,8 +202,7 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 // Sets Ready=Unknown (Progressing) while the first round of a new spec runs.
 func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(hc)
-	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation &&
-		rnd.requestedAt == hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation] {
+	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation && rnd.requestedAt == requestedAt(hc) {
 		return ctrl.Result{}, nil
 	}
 	now := r.Clock.Now()
@@ -163,7 +211,7 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
 	}
 
-	probes, err := buildProbes(ctx, r.APIReader, hc)
+	targets, err := resolveTargets(ctx, r.APIReader, hc)
 	var invalid *resolve.InvalidSpecError
 	if errors.As(err, &invalid) {
 		r.forget(key)
@@ -173,14 +221,14 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.rounds.start(hc, probes, due)
+	r.rounds.start(hc, targets, due)
 	if !due.IsZero() {
 		r.Metrics.observeLag(now.Sub(due))
 	}
 	if hc.Status.ObservedGeneration != hc.Generation {
 		markProgressing(hc)
 	}
-	ctrl.LoggerFrom(ctx).V(1).Info("Started round", "targets", len(probes))
+	ctrl.LoggerFrom(ctx).V(1).Info("Started round", "targets", len(targets))
 	return ctrl.Result{}, nil
 }
 
@@ -188,27 +236,36 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.rounds.stop(key)
 	r.Metrics.forget(key)
+	r.budget.forget(key)
+	r.refused.Delete(key)
 }
 
 // nextRun is when the HealthCheck's next round is due: at once for a spec not yet
 // checked, a new requested-at annotation or a changed Secret, else one interval
 // after the previous round started (on the HealthCheck's phase grid, see nextSlot),
 // so a round's own duration causes no drift.
+//
+// What was checked last is read from the round runner first, and from status
+// only when no round started in this process (a restart, a new leader): status
+// may lag, and a status write the API server refuses must never make a round
+// due at once, over and over, against the user's endpoints.
 func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time.Time {
-	if hc.Status.ObservedGeneration != hc.Generation ||
-		hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation] != hc.Status.LastHandledRequestedAt ||
-		r.rounds.isRequested(client.ObjectKeyFromObject(hc)) {
+	key := client.ObjectKeyFromObject(hc)
+	if r.rounds.isRequested(key) {
 		return time.Time{}
 	}
-	last, ok := r.rounds.lastStarted(client.ObjectKeyFromObject(hc))
-	if !ok {
-		if hc.Status.LastRunTime == nil {
+	every := resolve.Interval(hc.Spec)
+	if last, ok := r.rounds.latestStarted(key); ok {
+		if last.generation != hc.Generation || last.requestedAt != requestedAt(hc) {
 			return time.Time{}
 		}
-		last = hc.Status.LastRunTime.Time // restarted: carry on from status
+		return nextSlot(last.at, every, phase(key, every))
 	}
-	every := resolve.Interval(hc.Spec)
-	return nextSlot(last, every, phase(client.ObjectKeyFromObject(hc), every))
+	if hc.Status.ObservedGeneration != hc.Generation || requestedAt(hc) != hc.Status.LastHandledRequestedAt ||
+		hc.Status.LastRunTime == nil {
+		return time.Time{}
+	}
+	return nextSlot(hc.Status.LastRunTime.Time, every, phase(key, every))
 }
 
 // notify emits one event per reported transition and, when spec.notify names a
@@ -217,15 +274,26 @@ func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alph
 	if len(transitions) == 0 {
 		return
 	}
+	key := client.ObjectKeyFromObject(hc)
 	webhook := r.webhookURL(ctx, hc)
 	for _, t := range transitions {
-		eventType, reason, note := describe(t, hc.Spec.FailureThreshold)
-		r.Recorder.Event(hc, eventType, reason, note)
+		eventType, reason, text := describe(t, hc.Spec.FailureThreshold)
+		emit, ranOut, silenced := r.budget.spend(key, t.name)
+		switch {
+		case ranOut:
+			eventType, reason, text = corev1.EventTypeWarning, monitoringv1alpha1.EventTargetFlapping, flappingNote(t.name)
+		case !emit:
+			continue
+		case silenced > 0:
+			text = fmt.Sprintf("%s; %d earlier transitions were not reported", text, silenced)
+		}
+		text = note(text)
+		r.Recorder.AnnotatedEventf(hc, map[string]string{monitoringv1alpha1.TargetAnnotation: t.name}, eventType, reason, "%s", text)
 		if webhook == "" {
 			continue
 		}
 		r.Notifier.Send(webhook, notify.Message{
-			Text: note, HealthCheck: hc.Namespace + "/" + hc.Name, Target: t.name,
+			Text: text, HealthCheck: hc.Namespace + "/" + hc.Name, Target: t.name,
 			State: string(t.target.State), PreviousState: string(t.from), Reason: reason,
 			StatusCode: t.target.StatusCode, Time: t.target.LastCheckTime.Time,
 		})
@@ -275,22 +343,27 @@ func describe(t transition, failureThreshold int32) (eventType, reason, note str
 	}
 }
 
-func markRunning(hc *monitoringv1alpha1.HealthCheck, probes []probe) {
+func markRunning(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target) {
 	cond := metav1.Condition{
 		Type:               monitoringv1alpha1.ConditionReady,
 		Status:             metav1.ConditionTrue,
 		Reason:             monitoringv1alpha1.ReasonRunning,
-		Message:            fmt.Sprintf("Checking %d targets every %s", len(probes), resolve.Interval(hc.Spec)),
+		Message:            fmt.Sprintf("Checking %d targets every %s", len(targets), resolve.Interval(hc.Spec)),
 		ObservedGeneration: hc.Generation,
 	}
-	for _, p := range probes {
-		if p.skip == monitoringv1alpha1.CheckSecretNotFound {
+	for _, t := range targets {
+		if t.Skip == monitoringv1alpha1.CheckSecretNotFound {
 			cond.Status, cond.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonSecretNotFound
-			cond.Message = fmt.Sprintf("Target %s is not checked: %s", p.name, p.skipMessage)
+			cond.Message = conditionMessage(fmt.Sprintf("Target %s is not checked: %s", t.Name, t.SkipMessage))
 			break
 		}
 	}
 	meta.SetStatusCondition(&hc.Status.Conditions, cond)
+}
+
+// conditionMessage bounds a condition's message.
+func conditionMessage(s string) string {
+	return monitoringv1alpha1.Truncate(s, monitoringv1alpha1.MaxConditionMessageLength)
 }
 
 // markProgressing says the first round of a new spec is running: Ready is Unknown
@@ -332,7 +405,7 @@ func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *resolve.InvalidSpecErr
 		Type:               monitoringv1alpha1.ConditionReady,
 		Status:             metav1.ConditionFalse,
 		Reason:             monitoringv1alpha1.ReasonInvalidSpec,
-		Message:            err.Error(),
+		Message:            conditionMessage(err.Error()),
 		ObservedGeneration: hc.Generation,
 	})
 }
@@ -345,15 +418,22 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorderFor("healthcheck-operator") //nolint:staticcheck // see Recorder
-	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
-	if r.Checker == nil {
-		r.Checker = checker.New(checker.Options{Policy: r.Policy, MaxInFlight: r.MaxConcurrentChecks})
+	if r.Recorder == nil {
+		recorder, err := newEventRecorder(mgr, r.Clock)
+		if err != nil {
+			return err
+		}
+		r.Recorder = recorder
 	}
+	if r.Checker == nil {
+		// The reconciler's clock, so that a target's lastCheckTime and its
+		// lastTransitionTime come from one clock.
+		r.Checker = checker.New(checker.Options{Policy: r.Policy, MaxInFlight: r.MaxConcurrentChecks, Clock: r.Clock})
+	}
+	r.budget = newEventBudget(r.Clock)
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
@@ -364,15 +444,16 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.StatusRefreshInterval = DefaultStatusRefreshInterval
 	}
 	if r.Notifier == nil {
-		r.Notifier = notify.New(notify.Options{Client: &http.Client{Transport: checker.NewTransportWithPolicy(r.Policy)}, Log: mgr.GetLogger().WithName("notify")})
+		r.Notifier = notify.New(notify.Options{
+			Client: &http.Client{Transport: checker.NewTransportWithPolicy(r.Policy)},
+			Log:    mgr.GetLogger().WithName("notify"),
+			OnDrop: r.Metrics.observeDroppedNotification,
+		})
 	}
 	if err := mgr.Add(r.Notifier); err != nil {
 		return fmt.Errorf("adding the notifier: %w", err)
 	}
-	run := func(ctx context.Context, targets []checker.Target, workers int) []checker.Result {
-		return r.Checker.Run(ctx, targets, workers, nil)
-	}
-	r.rounds = newRounds(run, r.Clock)
+	r.rounds = newRounds(r.Checker.Run, r.Clock)
 	if err := mgr.Add(r.rounds); err != nil {
 		return fmt.Errorf("adding the round runner: %w", err)
 	}

@@ -49,6 +49,13 @@ func get(g Gomega, hc *monitoringv1alpha1.HealthCheck) *monitoringv1alpha1.Healt
 	return out
 }
 
+// readyCondition reads a HealthCheck's Ready condition, which must be set.
+func readyCondition(g Gomega, hc *monitoringv1alpha1.HealthCheck) metav1.Condition {
+	ready := meta.FindStatusCondition(get(g, hc).Status.Conditions, monitoringv1alpha1.ConditionReady)
+	g.Expect(ready).NotTo(BeNil())
+	return *ready
+}
+
 func targetState(hc *monitoringv1alpha1.HealthCheck, url string) monitoringv1alpha1.TargetStatus {
 	for _, t := range hc.Status.Targets {
 		if t.URL == url {
@@ -247,9 +254,7 @@ func TestSuspendedHealthCheckRunsNoChecks(t *testing.T) {
 	create(t, hc)
 
 	g.Eventually(func(g Gomega) {
-		got := get(g, hc)
-		ready := meta.FindStatusCondition(got.Status.Conditions, monitoringv1alpha1.ConditionReady)
-		g.Expect(ready).NotTo(BeNil())
+		ready := readyCondition(g, hc)
 		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(ready.Reason).To(Equal(monitoringv1alpha1.ReasonSuspended))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())

@@ -2,7 +2,8 @@ package controllers
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -11,6 +12,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // thresholds are the consecutive counts that move a target between states.
@@ -52,7 +54,7 @@ func judge(prev monitoringv1alpha1.TargetStatus, res checker.Result, insecure bo
 	next.StatusCode = int32(res.StatusCode)
 	next.LatencyMs = res.Latency.Milliseconds()
 	next.Reason = monitoringv1alpha1.CheckReason(res.Reason)
-	next.Message = res.Message
+	next.Message = monitoringv1alpha1.Truncate(res.Message, monitoringv1alpha1.MaxMessageLength)
 	checked := metav1.NewTime(res.CheckedAt)
 	next.LastCheckTime = &checked
 
@@ -116,73 +118,58 @@ func isReported(from, to monitoringv1alpha1.TargetState) bool {
 
 // applyRound writes a finished round into status: every target's new state, the
 // summary, the round's timing and the Healthy and Degraded conditions. It returns
-// the transitions to report. nextRun is when the round after it is due.
-func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, nextRun time.Time) []transition {
+// the targets' new statuses aligned with the round's targets, and the
+// transitions to report. nextRun is when the round after it is due.
+func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, nextRun time.Time) ([]monitoringv1alpha1.TargetStatus, []transition) {
 	previous := make(map[string]monitoringv1alpha1.TargetStatus, len(status.Targets))
 	for _, t := range status.Targets {
 		previous[t.URL] = t
 	}
 
 	started := metav1.NewTime(rnd.started)
-	targets := make([]monitoringv1alpha1.TargetStatus, 0, len(rnd.probes))
+	judged := make([]monitoringv1alpha1.TargetStatus, len(rnd.targets))
 	var transitions []transition
-	for i, p := range rnd.probes {
-		prev, seen := previous[p.url]
+	for i, t := range rnd.targets {
+		prev, seen := previous[t.URL]
 		if !seen {
 			prev = monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StatePending}
 		}
-		prev.URL, prev.Name = p.url, p.statusName
-		if p.skip != "" {
-			targets = append(targets, skipped(prev, p))
+		prev.URL, prev.Name = t.URL, t.StatusName
+		if !t.Checkable() {
+			judged[i] = skipped(prev, t)
 			continue
 		}
-		next := judge(prev, rnd.results[i], p.target.InsecureSkipVerify, th, started)
+		next := judge(prev, rnd.results[i], t.Check.InsecureSkipVerify, th, started)
 		if isReported(prev.State, next.State) {
-			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, evidence: rnd.results[i].Message})
+			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}
 		if certificateStartsExpiring(prev, next) {
-			transitions = append(transitions, transition{name: p.name, from: prev.State, target: next, certificate: true})
+			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, certificate: true})
 		}
-		targets = append(targets, next)
+		judged[i] = next
 	}
-	sort.Slice(targets, func(i, j int) bool { return targets[i].URL < targets[j].URL })
 
+	targets := slices.Clone(judged)
+	slices.SortFunc(targets, func(a, b monitoringv1alpha1.TargetStatus) int { return strings.Compare(a.URL, b.URL) })
 	next := metav1.NewTime(nextRun)
 	status.Targets = targets
-	status.Summary = summarize(targets)
+	status.Summary = monitoringv1alpha1.Summarize(targets)
 	status.LastRunTime = &started
 	status.NextRunTime = &next
 	status.LastRunDuration = &metav1.Duration{Duration: rnd.duration.Round(10 * time.Millisecond)}
 	status.LastRunLag = &metav1.Duration{Duration: rnd.lag.Round(10 * time.Millisecond)}
 	setHealthConditions(status, generation)
-	return transitions
+	return judged, transitions
 }
 
 // skipped is the status of a target that was not checked this round: its state
 // and counters stay, and the reason says why.
-func skipped(prev monitoringv1alpha1.TargetStatus, p probe) monitoringv1alpha1.TargetStatus {
-	prev.Reason = p.skip
-	prev.Message = p.skipMessage
+func skipped(prev monitoringv1alpha1.TargetStatus, t resolve.Target) monitoringv1alpha1.TargetStatus {
+	prev.Reason = t.Skip
+	prev.Message = t.SkipMessage
 	prev.StatusCode = 0
 	prev.LatencyMs = 0
 	return prev
-}
-
-func summarize(targets []monitoringv1alpha1.TargetStatus) *monitoringv1alpha1.Summary {
-	s := &monitoringv1alpha1.Summary{Total: int32(len(targets))}
-	for _, t := range targets {
-		switch t.State {
-		case monitoringv1alpha1.StateUp:
-			s.Up++
-		case monitoringv1alpha1.StateSlow:
-			s.Slow++
-		case monitoringv1alpha1.StateDown:
-			s.Down++
-		default:
-			s.Pending++
-		}
-	}
-	return s
 }
 
 // setHealthConditions derives Healthy and Degraded from the summary.

@@ -13,6 +13,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 var (
@@ -117,15 +118,15 @@ func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 	rnd := &round{
 		started:  checkedAt,
 		duration: 1213 * time.Millisecond,
-		probes: []probe{
-			{url: "http://c.example/", name: "c"},
-			{url: "http://b.example/", name: "b"},
-			{url: "http://a.example/", name: "a"},
-			{url: "http://secret.example/", name: "secret", skip: monitoringv1alpha1.CheckSecretNotFound, skipMessage: `Secret "s" has no key "k" for header X-Key`},
+		targets: []resolve.Target{
+			{URL: "http://c.example/", Name: "c"},
+			{URL: "http://b.example/", Name: "b"},
+			{URL: "http://a.example/", Name: "a"},
+			{URL: "http://secret.example/", Name: "secret", Skip: monitoringv1alpha1.CheckSecretNotFound, SkipMessage: `Secret "s" has no key "k" for header X-Key`},
 		},
 		results: []checker.Result{good(true), bad(), good(false), {}},
 	}
-	transitions := applyRound(status, 7, rnd, thresholds{failure: 1, success: 1}, checkedAt.Add(30*time.Second))
+	_, transitions := applyRound(status, 7, rnd, thresholds{failure: 1, success: 1}, checkedAt.Add(30*time.Second))
 
 	var urls []string
 	for _, ts := range status.Targets {
@@ -294,7 +295,7 @@ func TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit(t *testing.
 	for i := range monitoringv1alpha1.MaxTargets {
 		u := fmt.Sprintf("https://host-%03d.example.com/", i)
 		u += strings.Repeat("p", urlLength-len(u))
-		rnd.probes = append(rnd.probes, probe{url: u, name: strings.Repeat("n", 128), statusName: strings.Repeat("n", 128)})
+		rnd.targets = append(rnd.targets, resolve.Target{URL: u, Name: strings.Repeat("n", 128), StatusName: strings.Repeat("n", 128)})
 		rnd.results = append(rnd.results, checker.Result{
 			StatusCode: 503, Latency: time.Hour, Reason: checker.ReasonUnexpectedStatus,
 			Message: strings.Repeat("m", checker.MaxMessageLength), CheckedAt: checkedAt,
@@ -319,8 +320,8 @@ func TestACertificateCloseToExpiryIsFlaggedOnce(t *testing.T) {
 	th := thresholds{failure: 1, success: 1, certificateExpiry: 168 * time.Hour}
 
 	status := &monitoringv1alpha1.HealthCheckStatus{}
-	rnd := &round{started: checkedAt, probes: []probe{{url: "https://a.example/", name: "a"}}, results: []checker.Result{res}}
-	transitions := applyRound(status, 1, rnd, th, checkedAt)
+	rnd := &round{started: checkedAt, targets: []resolve.Target{{URL: "https://a.example/", Name: "a"}}, results: []checker.Result{res}}
+	_, transitions := applyRound(status, 1, rnd, th, checkedAt)
 	got := status.Targets[0]
 	if got.State != monitoringv1alpha1.StateUp || got.Reason != monitoringv1alpha1.CheckCertificateExpiring || !got.CertificateExpiresAt.Time.Equal(expires) {
 		t.Fatalf("target %+v", got)
@@ -335,7 +336,7 @@ func TestACertificateCloseToExpiryIsFlaggedOnce(t *testing.T) {
 	if conditionStatusOf(status, monitoringv1alpha1.ConditionDegraded) != metav1.ConditionTrue {
 		t.Fatal("Degraded is not True")
 	}
-	if again := applyRound(status, 1, rnd, th, checkedAt); len(again) != 0 {
+	if _, again := applyRound(status, 1, rnd, th, checkedAt); len(again) != 0 {
 		t.Fatalf("a certificate still close to expiry was announced again: %+v", again)
 	}
 	far := checkedAt.Add(90 * 24 * time.Hour)

@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 )
 
 // Metric label names. `target` is the target's display name; `reason` and `result`
@@ -38,6 +40,9 @@ type Metrics struct {
 	checks        *prometheus.CounterVec
 	roundDuration *prometheus.HistogramVec
 	scheduleLag   prometheus.Histogram
+	// notificationsDropped counts webhook messages not delivered, by reason
+	// (notify.DropReason), so a lost notification is never silent.
+	notificationsDropped *prometheus.CounterVec
 
 	mu sync.Mutex
 	// targets remembers the target names with series per HealthCheck, so series of
@@ -80,9 +85,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "How late rounds start after they are due: the operator's own saturation signal.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
+		notificationsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthcheck_notifications_dropped_total",
+			Help: "Webhook notifications not delivered, by reason: QueueFull, TooManyReceivers, GaveUp or Shutdown.",
+		}, []string{labelReason}),
 		targets: map[types.NamespacedName]map[string]bool{},
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.checks, m.roundDuration, m.scheduleLag)
+	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
@@ -92,40 +101,20 @@ var defaultMetrics = sync.OnceValue(func() *Metrics { return NewMetrics(metrics.
 
 // observeRound records a finished round: every check, the targets' states and the
 // round's duration. Series of targets no longer in the round are deleted.
-func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, targets []monitoringv1alpha1.TargetStatus) {
+func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []monitoringv1alpha1.TargetStatus) {
 	ns, name := key.Namespace, key.Name
 	m.roundDuration.WithLabelValues(ns, name).Observe(rnd.duration.Seconds())
-	for i, p := range rnd.probes {
-		if p.skip != "" {
-			continue
+	seen := make(map[string]bool, len(rnd.targets))
+	for i, t := range rnd.targets {
+		seen[t.Name] = true
+		if t.Checkable() {
+			m.observeCheck(ns, name, t.Name, rnd.results[i])
 		}
-		res := rnd.results[i]
-		result := resultFailure
-		if res.OK() {
-			result = resultSuccess
-		}
-		m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
-		if res.StatusCode != 0 {
-			m.targetLatency.WithLabelValues(ns, name, p.name).Observe(res.Latency.Seconds())
-		}
-		if res.CertificateExpiresAt != nil {
-			m.certExpiry.WithLabelValues(ns, name, p.name).Set(float64(res.CertificateExpiresAt.Unix()))
-		}
-	}
-
-	names := make(map[string]string, len(rnd.probes))
-	for _, p := range rnd.probes {
-		names[p.url] = p.name
-	}
-	seen := make(map[string]bool, len(targets))
-	for _, t := range targets {
-		target := names[t.URL]
-		seen[target] = true
-		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: target}
-		switch t.State {
+		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: t.Name}
+		switch state := judged[i].State; state {
 		case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
-			m.targetUp.With(labels).Set(boolToFloat(t.State != monitoringv1alpha1.StateDown))
-			m.targetSlow.With(labels).Set(boolToFloat(t.State == monitoringv1alpha1.StateSlow))
+			m.targetUp.With(labels).Set(boolToFloat(state != monitoringv1alpha1.StateDown))
+			m.targetSlow.With(labels).Set(boolToFloat(state == monitoringv1alpha1.StateSlow))
 		default:
 			m.targetUp.Delete(labels)
 			m.targetSlow.Delete(labels)
@@ -140,6 +129,26 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, targets []m
 		}
 	}
 	m.targets[key] = seen
+}
+
+// observeCheck records one check of a target.
+func (m *Metrics) observeCheck(ns, name, target string, res checker.Result) {
+	result := resultFailure
+	if res.OK() {
+		result = resultSuccess
+	}
+	m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
+	if res.StatusCode != 0 {
+		m.targetLatency.WithLabelValues(ns, name, target).Observe(res.Latency.Seconds())
+	}
+	if res.CertificateExpiresAt != nil {
+		m.certExpiry.WithLabelValues(ns, name, target).Set(float64(res.CertificateExpiresAt.Unix()))
+	}
+}
+
+// observeDroppedNotification counts a webhook message that was not delivered.
+func (m *Metrics) observeDroppedNotification(_ notify.Message, reason notify.DropReason) {
+	m.notificationsDropped.WithLabelValues(string(reason)).Inc()
 }
 
 // observeLag records how late a round started.

@@ -11,24 +11,30 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
-// checkFunc runs one round of checks: at most workers at once, results in input order.
-type checkFunc func(ctx context.Context, targets []checker.Target, workers int) []checker.Result
+// requestedAt is hc's requested-at annotation in the bounded form that status
+// records, so a long value compares equal to its record.
+func requestedAt(hc *monitoringv1alpha1.HealthCheck) string {
+	return monitoringv1alpha1.RequestedAtToken(hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation])
+}
 
 // round is one pass over a HealthCheck's targets, run in its own goroutine so a
 // long round never holds a reconcile worker.
 type round struct {
 	generation int64
-	// requestedAt is the requested-at annotation this round answers.
+	// requestedAt is the requested-at annotation this round answers, in the
+	// bounded form status records (monitoringv1alpha1.RequestedAtToken).
 	requestedAt string
-	probes      []probe
+	targets     []resolve.Target
 	started     time.Time
 	// lag is how late the round started after it was due.
 	lag    time.Duration
 	cancel context.CancelFunc
 
-	// Set when the round finished; read only after done is closed.
+	// Set when the round finished; read only after done is closed. results are
+	// aligned with targets.
 	results  []checker.Result
 	duration time.Duration
 	done     chan struct{}
@@ -38,7 +44,7 @@ type round struct {
 // finishes. It is a manager Runnable: stopping the manager cancels every round and
 // waits for them. At most one round per HealthCheck exists at a time.
 type rounds struct {
-	check checkFunc
+	check resolve.RunFunc
 	clock clock.PassiveClock
 	wake  chan event.GenericEvent
 
@@ -46,16 +52,24 @@ type rounds struct {
 	base    context.Context
 	stopAll context.CancelFunc
 	current map[types.NamespacedName]*round
-	// lastStart remembers when the latest round of each HealthCheck started, since
-	// status, which also records it, is not written after every round.
-	lastStart map[types.NamespacedName]time.Time
+	// latest remembers the latest round of each HealthCheck started in this
+	// process, since status, which also records it, is not written after every
+	// round, and a write may even be refused.
+	latest map[types.NamespacedName]started
 	// requested marks HealthChecks whose next round is due at once, such as after
 	// a Secret they use changed.
 	requested map[types.NamespacedName]bool
 	wg        sync.WaitGroup
 }
 
-func newRounds(check checkFunc, clk clock.PassiveClock) *rounds {
+// started is what the schedule needs to know of a round that started.
+type started struct {
+	generation  int64
+	requestedAt string
+	at          time.Time
+}
+
+func newRounds(check resolve.RunFunc, clk clock.PassiveClock) *rounds {
 	base, cancel := context.WithCancel(context.Background())
 	return &rounds{
 		check:     check,
@@ -64,7 +78,7 @@ func newRounds(check checkFunc, clk clock.PassiveClock) *rounds {
 		base:      base,
 		stopAll:   cancel,
 		current:   map[types.NamespacedName]*round{},
-		lastStart: map[types.NamespacedName]time.Time{},
+		latest:    map[types.NamespacedName]started{},
 		requested: map[types.NamespacedName]bool{},
 	}
 }
@@ -80,19 +94,10 @@ func (r *rounds) Start(ctx context.Context) error {
 // NeedLeaderElection is true: only the leader checks.
 func (r *rounds) NeedLeaderElection() bool { return true }
 
-// start begins a round of hc's probes, replacing (and cancelling) any round of hc
-// still in flight.
-func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe, due time.Time) {
+// start begins a round of hc's resolved targets, replacing (and cancelling) any
+// round of hc still in flight.
+func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target, due time.Time) {
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
-	targets := make([]checker.Target, 0, len(probes))
-	index := make([]int, 0, len(probes))
-	for i, p := range probes {
-		if p.skip == "" {
-			targets = append(targets, p.target)
-			index = append(index, i)
-		}
-	}
-
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old := r.current[key]; old != nil {
@@ -101,8 +106,8 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe, due t
 	ctx, cancel := context.WithCancel(r.base)
 	rnd := &round{
 		generation:  hc.Generation,
-		requestedAt: hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation],
-		probes:      probes,
+		requestedAt: requestedAt(hc),
+		targets:     targets,
 		started:     r.clock.Now(),
 		cancel:      cancel,
 		done:        make(chan struct{}),
@@ -111,7 +116,7 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe, due t
 		rnd.lag = max(rnd.started.Sub(due), 0)
 	}
 	r.current[key] = rnd
-	r.lastStart[key] = rnd.started
+	r.latest[key] = started{generation: rnd.generation, requestedAt: rnd.requestedAt, at: rnd.started}
 	delete(r.requested, key)
 	wakeObj := &monitoringv1alpha1.HealthCheck{}
 	wakeObj.Namespace, wakeObj.Name = hc.Namespace, hc.Name
@@ -121,11 +126,7 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, probes []probe, due t
 	go func() {
 		defer r.wg.Done()
 		defer cancel()
-		checked := r.check(ctx, targets, workers)
-		rnd.results = make([]checker.Result, len(probes))
-		for j, res := range checked {
-			rnd.results[index[j]] = res
-		}
+		rnd.results = resolve.Check(ctx, r.check, targets, workers, nil)
 		rnd.duration = r.clock.Since(rnd.started)
 		close(rnd.done)
 		if ctx.Err() != nil {
@@ -162,12 +163,12 @@ func (r *rounds) takeFinished(key types.NamespacedName) *round {
 	}
 }
 
-// lastStarted is when hc's latest round started in this process.
-func (r *rounds) lastStarted(key types.NamespacedName) (time.Time, bool) {
+// latestStarted is hc's latest round started in this process.
+func (r *rounds) latestStarted(key types.NamespacedName) (started, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t, ok := r.lastStart[key]
-	return t, ok
+	s, ok := r.latest[key]
+	return s, ok
 }
 
 // requestNow makes hc's next round due at once.
@@ -192,6 +193,6 @@ func (r *rounds) stop(key types.NamespacedName) {
 		rnd.cancel()
 	}
 	delete(r.current, key)
-	delete(r.lastStart, key)
+	delete(r.latest, key)
 	delete(r.requested, key)
 }

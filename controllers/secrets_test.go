@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -60,13 +59,11 @@ func TestMissingSecretHoldsTheTargetUntilTheSecretAppears(t *testing.T) {
 	create(t, hc)
 
 	g.Eventually(func(g Gomega) {
-		got := get(g, hc)
-		ready := meta.FindStatusCondition(got.Status.Conditions, monitoringv1alpha1.ConditionReady)
-		g.Expect(ready).NotTo(BeNil())
+		ready := readyCondition(g, hc)
 		g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(ready.Reason).To(Equal(monitoringv1alpha1.ReasonSecretNotFound))
 		g.Expect(ready.Message).To(Equal(`Target ` + secured + ` is not checked: Secret "late-key" has no key "key" for header X-Api-Key`))
-		target := targetState(got, secured)
+		target := targetState(get(g, hc), secured)
 		g.Expect(target.State).To(Equal(monitoringv1alpha1.StatePending))
 		g.Expect(target.Reason).To(Equal(monitoringv1alpha1.CheckSecretNotFound))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())

@@ -3,38 +3,28 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
-	"github.com/healthcheck-operator/healthcheck-operator/controllers"
-	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
-// The suite runs one real kube-apiserver and etcd (envtest) and one manager with
-// the real reconciler and checker, shared by every test; each test works in a
+// The suite runs one real kube-apiserver and etcd (envtest) and one operator,
+// built as cmd/manager builds it, shared by every test; each test works in a
 // namespace of its own.
 var (
-	testEnv   *envtest.Environment
+	env       *testenv.Env
 	cfg       *rest.Config
 	k8sClient client.Client
-	scheme    = runtime.NewScheme()
 )
 
 // blockedAddress is a loopback address the suite's outbound policy denies.
@@ -51,48 +41,28 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) int {
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane into bin/k8s")
-		return 1
-	}
-	must(clientgoscheme.AddToScheme(scheme))
-	must(monitoringv1alpha1.AddToScheme(scheme))
-
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
 	var err error
-	cfg, err = testEnv.Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+	if env, err = testenv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = testEnv.Stop() }()
+	defer func() { _ = env.Stop() }()
+	cfg, k8sClient = env.Config, env.Client
 
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	must(err)
-
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Cache: controllers.Shard{}.CacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}})
-	must(err)
-	must((&controllers.HealthCheckReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // see HealthCheckReconciler.Recorder
-		// Long, so that the write-counting tests see only writes caused by change.
-		StatusRefreshInterval:   time.Hour,
-		MaxConcurrentReconciles: 4,
-		// The default policy plus one loopback address, so blocking can be shown
-		// without touching any address off this machine.
-		Policy: netpolicy.New(nil, []netip.Prefix{netip.MustParsePrefix(blockedAddress + "/32")}),
-	}).SetupWithManager(mgr))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	// The operator as cmd/manager builds it, with two flags of the suite's own.
+	opts := testenv.OperatorOptions()
+	// Long, so that the write-counting tests see only writes caused by change.
+	opts.StatusRefreshInterval = time.Hour
+	// The default policy plus one loopback address, so blocking can be shown
+	// without touching any address off this machine.
+	opts.DenyCIDRs = blockedAddress + "/32"
+	operator, err := testenv.StartOperator(cfg, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := operator.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "manager: %v\n", err)
 		return 1
 	}

@@ -55,7 +55,18 @@ const (
 	EventCertificateExpiring = "CertificateExpiring"
 	// EventTargetRecovered is Normal, emitted when a target returns to Up from Down or Slow.
 	EventTargetRecovered = "TargetRecovered"
+	// EventTargetFlapping is a Warning emitted once when a target has used up its
+	// budget of transition events: until the budget refills, its transitions show
+	// in status and metrics only.
+	EventTargetFlapping = "TargetFlapping"
+	// EventStatusWriteRejected is a Warning emitted when the API server refuses a
+	// status write; emitted once per distinct refusal, not once per round.
+	EventStatusWriteRejected = "StatusWriteRejected"
 )
+
+// TargetAnnotation, on the operator's events about a target, holds the target's
+// name; the operator's event budget is kept per target by it.
+const TargetAnnotation = "monitoring.healthcheck.dev/target"
 
 // RequestedAtAnnotation asks for a round at once when set to a new value, such as
 // the current time (`kubectl healthcheck trigger NAME` sets it). The operator records

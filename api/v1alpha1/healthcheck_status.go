@@ -56,6 +56,14 @@ const (
 	CheckSecretNotFound CheckReason = "SecretNotFound"
 )
 
+// AllCheckReasons lists every CheckReason, in the order of the schema's enum;
+// the checker's reasons are a subset (a test holds the three together).
+var AllCheckReasons = []CheckReason{
+	CheckOK, CheckSlowResponse, CheckUnexpectedStatus, CheckTimeout, CheckConnectionRefused,
+	CheckDNSError, CheckTLSError, CheckNetworkError, CheckBlocked, CheckBodyMismatch,
+	CheckCertificateExpiring, CheckSecretNotFound,
+}
+
 // HealthCheckStatus is the observed state of a HealthCheck.
 type HealthCheckStatus struct {
 	// ObservedGeneration is the generation of the spec that the last completed round checked.
@@ -76,7 +84,8 @@ type HealthCheckStatus struct {
 	LastRunDuration *metav1.Duration `json:"lastRunDuration,omitempty"`
 
 	// LastHandledRequestedAt is the value of the requested-at annotation that the last
-	// completed round answered.
+	// completed round answered. A value longer than 256 characters is recorded in a
+	// bounded form: its start, an ellipsis, and a hash of the whole value.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
@@ -127,6 +136,32 @@ type Summary struct {
 	Pending int32 `json:"pending"`
 }
 
+// Count adds one target in state to the counts; a state other than Up, Slow
+// and Down counts as Pending.
+func (s *Summary) Count(state TargetState) {
+	s.Total++
+	switch state {
+	case StateUp:
+		s.Up++
+	case StateSlow:
+		s.Slow++
+	case StateDown:
+		s.Down++
+	default:
+		s.Pending++
+	}
+}
+
+// Summarize counts targets by state: the one summary of a round, for status,
+// conditions and the plugin's reports.
+func Summarize(targets []TargetStatus) *Summary {
+	s := &Summary{}
+	for _, t := range targets {
+		s.Count(t.State)
+	}
+	return s
+}
+
 // TargetStatus is the state of one target.
 type TargetStatus struct {
 	// URL is the target's URL, as in the spec.
@@ -156,7 +191,7 @@ type TargetStatus struct {
 	Reason CheckReason `json:"reason,omitempty"`
 
 	// Message describes the last check in a few words; it never holds bytes read from
-	// the target or secret values.
+	// the target or secret values. A longer message is cut, ending with an ellipsis.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Message string `json:"message,omitempty"`

@@ -4,21 +4,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Limits of the API, exported so the operator and the plugin enforce the same bounds
-// the schema does.
-const (
-	// MaxTargets is the most targets one HealthCheck may list; it keeps status well
-	// under etcd's request size limit.
-	MaxTargets = 500
-	// MaxURLLength is the longest URL a target may have.
-	MaxURLLength = 2048
-	// MaxTotalURLLength bounds the URLs of all targets together, since status
-	// repeats them.
-	MaxTotalURLLength = 131072
-	// MaxMessageLength is the longest per-target status message.
-	MaxMessageLength = 256
-)
-
 // HTTPMethod is the request method of a check.
 // +kubebuilder:validation:Enum=GET;HEAD
 type HTTPMethod string

@@ -40,6 +40,8 @@ func main() {
 	fs.IntVar(&opts.EtcdPeerPort, "etcd-peer-port", 0, "Peer port of the embedded etcd on 127.0.0.1; 0 picks a free one.")
 	fs.StringVar(&opts.DemoAddr, "demo-addr", opts.DemoAddr, "Loopback address of the demo targets; a free port is used if it is taken.")
 	fs.StringVar(&opts.DemoSample, "demo-sample", opts.DemoSample, "The HealthCheck of the demo targets to apply.")
+	// The operator's own flags, as cmd/manager has them, such as --deny-cidrs.
+	opts.Operator.BindFlags(fs)
 	logOpts := zap.Options{Development: true, Level: zapcore.InfoLevel, StacktraceLevel: zapcore.PanicLevel}
 	logOpts.BindFlags(fs)
 	_ = fs.Parse(os.Args[1:]) // ExitOnError

@@ -26,6 +26,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+	"k8s.io/utils/clock"
+
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
@@ -108,27 +111,13 @@ func (t Target) withDefaults() Target {
 	return t
 }
 
-// Clock is injected so tests never sleep. Now must carry a monotonic reading
-// for real clocks (time.Now does) so latencies survive wall-clock jumps.
-// Deadlines are enforced by contexts in real time, not by the Clock.
-type Clock interface {
-	Now() time.Time
-	Since(time.Time) time.Duration
-}
-
-// RealClock is the production Clock, backed by time.Now.
-type RealClock struct{}
-
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Since returns time.Since(t).
-func (RealClock) Since(t time.Time) time.Duration { return time.Since(t) }
-
 // Options configures a Checker. Every field has a usable zero value.
 type Options struct {
-	// Clock measures latency and stamps results; nil means RealClock{}.
-	Clock Clock
+	// Clock measures latency and stamps results; nil means clock.RealClock{}.
+	// Now must carry a monotonic reading (time.Now does) so latencies survive
+	// wall-clock jumps. Deadlines are enforced by contexts in real time, not by
+	// the clock, so tests inject a fake one and never sleep.
+	Clock clock.PassiveClock
 	// MaxInFlight caps the checks in flight across every Run of this Checker, so
 	// one process cannot exhaust sockets or file descriptors whatever its callers
 	// ask for; <= 0 means no cap beyond each Run's workers. Checks wait for a slot
@@ -153,9 +142,10 @@ type Options struct {
 // Checker runs checks. It is safe for concurrent use. The zero value is not
 // usable; construct one with New.
 type Checker struct {
-	// global, if non-nil, is the semaphore of Options.MaxInFlight.
-	global chan struct{}
-	clock  Clock
+	// global, if non-nil, is the semaphore of Options.MaxInFlight. It is
+	// FIFO, so checks get slots in arrival order whichever Run they are from.
+	global *semaphore.Weighted
+	clock  clock.PassiveClock
 	// transport, if non-nil, overrides transports (Options.Transport).
 	transport    http.RoundTripper
 	transports   *transportCache
@@ -165,12 +155,15 @@ type Checker struct {
 	// when Run must wait for a free worker slot before starting it. It lets
 	// tests prove the bound without timing assumptions.
 	slotWaitHook func(index int)
+	// globalWaitHook is slotWaitHook for the process-wide cap: it is called
+	// with a target's URL when its check must wait for a slot of MaxInFlight.
+	globalWaitHook func(url string)
 }
 
 // New returns a Checker configured by opts.
 func New(opts Options) *Checker {
 	if opts.Clock == nil {
-		opts.Clock = RealClock{}
+		opts.Clock = clock.RealClock{}
 	}
 	if opts.Policy == nil {
 		opts.Policy = netpolicy.Default()
@@ -178,9 +171,9 @@ func New(opts Options) *Checker {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	var global chan struct{}
+	var global *semaphore.Weighted
 	if opts.MaxInFlight > 0 {
-		global = make(chan struct{}, opts.MaxInFlight)
+		global = semaphore.NewWeighted(int64(opts.MaxInFlight))
 	}
 	return &Checker{
 		global:       global,
@@ -430,61 +423,46 @@ func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResu
 	return results
 }
 
-// checkWithGlobalSlot runs Check once a slot of the process-wide cap is free.
+// checkWithGlobalSlot runs Check once a slot of the process-wide cap is free,
+// so the check's deadline starts only then.
 func (c *Checker) checkWithGlobalSlot(ctx context.Context, t Target) Result {
 	if c.global == nil {
 		return c.Check(ctx, t)
 	}
-	select {
-	case c.global <- struct{}{}:
-		defer func() { <-c.global }()
-		return c.Check(ctx, t)
-	case <-ctx.Done():
-		return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
+	if !c.global.TryAcquire(1) {
+		// TryAcquire fails while others wait, so arrival order holds.
+		if c.globalWaitHook != nil {
+			c.globalWaitHook(t.URL)
+		}
+		if c.global.Acquire(ctx, 1) != nil {
+			return c.cancelled(t)
+		}
 	}
+	defer c.global.Release(1)
+	return c.Check(ctx, t)
 }
 
-// dispatch starts one goroutine per target while holding a semaphore slot, and
-// closes done after every target has produced exactly one result. A channel
-// semaphore (rather than errgroup.SetLimit) lets waiting for a slot also
-// observe ctx cancellation.
+// cancelled is the result of a check that never started because ctx was done.
+func (c *Checker) cancelled(t Target) Result {
+	return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
+}
+
+// dispatch starts one goroutine per target while holding a worker slot, and
+// closes done after every target has produced exactly one result. Waiting for
+// a slot observes ctx (errgroup.SetLimit's Go would not), so a cancelled Run
+// ends its waiting targets at once, each with a cancelled result.
 func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
-	sem := make(chan struct{}, workers)
+	sem := semaphore.NewWeighted(int64(workers))
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		acquired := false
-		if ctx.Err() == nil {
-			select {
-			case sem <- struct{}{}:
-				acquired = true
-			default:
-				// All slots busy: this is where the worker bound bites.
-				if c.slotWaitHook != nil {
-					c.slotWaitHook(i)
-				}
-				select {
-				case sem <- struct{}{}:
-					acquired = true
-				case <-ctx.Done():
-				}
-			}
-		}
-		if acquired && ctx.Err() != nil {
-			<-sem // cancelled while acquiring: don't start
-			acquired = false
-		}
-		if !acquired {
-			done <- Result{
-				Index:     i,
-				URL:       t.URL,
-				Reason:    ReasonTimeout,
-				Message:   msgCancelled,
-				CheckedAt: c.clock.Now(),
-			}
+		if !c.acquireWorker(ctx, sem, i) {
+			r := c.cancelled(t)
+			r.Index = i
+			done <- r
 			continue
 		}
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer sem.Release(1)
 			r := c.checkWithGlobalSlot(ctx, t)
 			r.Index = i
 			done <- r
@@ -492,4 +470,26 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 	}
 	wg.Wait()
 	close(done)
+}
+
+// acquireWorker takes one of sem's slots for target i, waiting if all are
+// busy, and tells whether it got one before ctx was done.
+func (c *Checker) acquireWorker(ctx context.Context, sem *semaphore.Weighted, i int) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if !sem.TryAcquire(1) {
+		// All slots busy: this is where the worker bound bites.
+		if c.slotWaitHook != nil {
+			c.slotWaitHook(i)
+		}
+		if sem.Acquire(ctx, 1) != nil {
+			return false
+		}
+	}
+	if ctx.Err() != nil {
+		sem.Release(1) // cancelled while acquiring: don't start
+		return false
+	}
+	return true
 }

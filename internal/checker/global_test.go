@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -90,5 +91,50 @@ func TestABigRunDoesNotStarveASmallOne(t *testing.T) {
 	}
 	if doneAtThatPoint > 25 {
 		t.Fatalf("the small run finished only after %d of the big run's 40 checks", doneAtThatPoint)
+	}
+}
+
+// TestCancelEndsChecksWaitingForTheCap holds the only slot of a Checker capped
+// at 1 and starts a second Run, whose check waits for that slot; cancelling the
+// second Run ends its check as cancelled while the slot is still held.
+func TestCancelEndsChecksWaitingForTheCap(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := newServer(t, func(_ http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	c := New(Options{MaxInFlight: 1})
+	waiting := make(chan string, 1)
+	c.globalWaitHook = func(url string) { waiting <- url }
+
+	holder := make(chan []Result, 1)
+	go func() { holder <- c.Run(ctxFor(t), []Target{{URL: srv.URL + "/holder", Timeout: waitLimit}}, 1, nil) }()
+	recv(t, arrived, "the first check to hold the slot")
+
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	defer cancel()
+	waiter := make(chan []Result, 1)
+	go func() { waiter <- c.Run(ctx, []Target{{URL: srv.URL + "/waiter", Timeout: waitLimit}}, 1, nil) }()
+	if got := recv(t, waiting, "the second check to wait for the slot"); got != srv.URL+"/waiter" {
+		t.Fatalf("waiting check %s, want the second Run's", got)
+	}
+	cancel()
+	r := recv(t, waiter, "the waiting Run to return after cancel")[0]
+	if r.Reason != ReasonTimeout || r.Message != "check cancelled" || r.CheckedAt.IsZero() {
+		t.Errorf("waiting check = %+v, want a cancelled Timeout", r)
+	}
+
+	close(release)
+	if r := recv(t, holder, "the first Run")[0]; !r.OK() {
+		t.Errorf("first check = %+v, want OK", r)
+	}
+	select {
+	case <-arrived:
+		t.Error("the cancelled check reached the server")
+	default:
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
@@ -72,9 +74,9 @@ func newTLSServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 
 // newChecker builds a Checker with the built-in transports and the default
 // policy. Those keep no idle connections, so tests do not leak into each other.
-func newChecker(t testing.TB, clock Clock) *Checker {
+func newChecker(t testing.TB, clk clock.PassiveClock) *Checker {
 	t.Helper()
-	return New(Options{Clock: clock})
+	return New(Options{Clock: clk})
 }
 
 // denying returns a Checker whose policy also denies the given CIDR list,
@@ -223,4 +225,15 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		runtime.Gosched()
 		<-time.After(time.Millisecond)
 	}
+}
+
+// countOK counts the good results (OK or SlowResponse) of a round.
+func countOK(results []Result) int {
+	n := 0
+	for _, r := range results {
+		if r.OK() {
+			n++
+		}
+	}
+	return n
 }

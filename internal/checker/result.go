@@ -75,7 +75,7 @@ type Result struct {
 	// StatusCode is the HTTP status code, or 0 when no response arrived. It
 	// is kept when reading the body then failed.
 	StatusCode int
-	// Latency is measured with the injected Clock from request start to the
+	// Latency is measured with Options.Clock from request start to the
 	// response headers, or to the failure.
 	Latency time.Duration
 	// Reason classifies the outcome.
@@ -85,7 +85,7 @@ type Result struct {
 	Message string
 	// Slow is true when the status was expected but Latency > SlowThreshold.
 	Slow bool
-	// CheckedAt is the Clock time at which the check started.
+	// CheckedAt is the Options.Clock time at which the check started.
 	CheckedAt time.Time
 	// CertificateExpiresAt is when the leaf certificate of the last TLS
 	// connection expires; nil for http:// targets and failed handshakes.
@@ -95,30 +95,6 @@ type Result struct {
 // OK reports whether the check succeeded: an expected status code, fast or slow.
 func (r Result) OK() bool {
 	return r.Reason == ReasonOK || r.Reason == ReasonSlowResponse
-}
-
-// Summary is the one-line summary of a round, like "Done in 1.21s | OK: 5/6".
-type Summary struct{ Total, Up, Slow, Down int }
-
-// Summarize counts results: Up = OK && !Slow, Slow = OK && Slow, Down = !OK.
-func Summarize(results []Result) Summary {
-	s := Summary{Total: len(results)}
-	for _, r := range results {
-		switch {
-		case !r.OK():
-			s.Down++
-		case r.Slow:
-			s.Slow++
-		default:
-			s.Up++
-		}
-	}
-	return s
-}
-
-// String renders the counts, e.g. "OK: 5/6 (slow: 1, down: 1)".
-func (s Summary) String() string {
-	return fmt.Sprintf("OK: %d/%d (slow: %d, down: %d)", s.Up+s.Slow, s.Total, s.Slow, s.Down)
 }
 
 // FormatDuration renders a latency for humans: "<1ms" and whole milliseconds

@@ -69,28 +69,6 @@ func TestUnexpectedStatusMessageIsBounded(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
-	results := []Result{
-		{Reason: ReasonOK},
-		{Reason: ReasonOK},
-		{Reason: ReasonSlowResponse, Slow: true},
-		{Reason: ReasonUnexpectedStatus},
-		{Reason: ReasonTimeout},
-		{Reason: ReasonDNSError},
-	}
-	got := Summarize(results)
-	want := Summary{Total: 6, Up: 2, Slow: 1, Down: 3}
-	if got != want {
-		t.Fatalf("Summarize = %+v, want %+v", got, want)
-	}
-	if s := got.String(); s != "OK: 3/6 (slow: 1, down: 3)" {
-		t.Errorf("String() = %q", s)
-	}
-	if (Summarize(nil) != Summary{}) {
-		t.Error("Summarize(nil) not zero")
-	}
-}
-
 func TestResultOK(t *testing.T) {
 	for _, r := range AllReasons {
 		want := r == ReasonOK || r == ReasonSlowResponse

@@ -68,7 +68,7 @@ func runAgainstCluster(ctx context.Context, opts Options, c *cluster) error {
 		return err
 	}
 	printClusterBanner(opts, c)
-	return runOperator(ctx, c.config)
+	return runOperator(ctx, c.config, opts.Operator)
 }
 
 // installCRDsWithKubectl applies the CRDs server-side and waits until they are served.

@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/demo"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/operator"
 )
 
 // Mode chooses where the operator runs.
@@ -58,13 +59,21 @@ type Options struct {
 	// DemoSample is the HealthCheck of the demo targets, written for demo.DefaultAddr.
 	DemoSample string
 
+	// Operator are the operator's own settings, the Deployment's defaults
+	// (operator.Defaults) but for the probe endpoint, which a developer's
+	// machine does not need.
+	Operator operator.Options
+
 	// Out receives the few lines a user must read; logs go to the logger.
 	Out io.Writer
 }
 
 // DefaultOptions returns the options `make run` uses unless told otherwise.
 func DefaultOptions() Options {
+	op := operator.Defaults()
+	op.ProbeAddr = "0" // no port to collide with
 	return Options{
+		Operator:     op,
 		Mode:         ModeAuto,
 		ReachTimeout: 3 * time.Second,
 		Kubectl:      "bin/k8s/kubectl",

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/demo"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/operator"
 )
 
 // loopback is the only host the embedded mode listens on.
@@ -69,7 +70,7 @@ func runEmbedded(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 
-	scheme, err := newScheme()
+	scheme, err := operator.NewScheme()
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func runEmbedded(ctx context.Context, opts Options) (err error) {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return demo.Serve(gctx, demoListener, demo.NewHandler(nil)) })
-	g.Go(func() error { return runOperator(gctx, env.Config) })
+	g.Go(func() error { return runOperator(gctx, env.Config, opts.Operator) })
 	g.Go(func() error {
 		reportFirstRound(gctx, c, client.ObjectKeyFromObject(sample), opts.Out)
 		return nil

@@ -12,8 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"k8s.io/utils/clock"
 )
 
 // Exit statuses, so that a CI step can tell a Down target from a broken input.
@@ -31,7 +30,7 @@ type Plugin struct {
 	// Streams are standard input, output and error.
 	Streams genericiooptions.IOStreams
 	// Clock times runs and ages status times; nil means the real clock.
-	Clock checker.Clock
+	Clock clock.PassiveClock
 }
 
 // exitError ends a command with an exit status; a nil err prints nothing.
@@ -57,7 +56,7 @@ func usagef(format string, args ...any) error { return fmt.Errorf(format, args..
 // exit status. Errors are printed on the error stream.
 func (p *Plugin) Run(ctx context.Context, args []string) int {
 	if p.Clock == nil {
-		p.Clock = checker.RealClock{}
+		p.Clock = clock.RealClock{}
 	}
 	root := p.rootCommand()
 	root.SetArgs(args)

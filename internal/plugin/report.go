@@ -32,37 +32,18 @@ type row struct {
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }
 
-// summary counts the rows of one report.
+// summary counts the rows of one report, by state, as status does.
 type summary struct {
-	HealthCheck string `json:"-"`
-	Total       int    `json:"total"`
-	// OK counts the targets that answered as expected: Up and Slow.
-	OK      int `json:"ok"`
-	Up      int `json:"up"`
-	Slow    int `json:"slow"`
-	Down    int `json:"down"`
-	Pending int `json:"pending"`
+	HealthCheck string
+	monitoringv1alpha1.Summary
 	// Duration is how long the round took; for status, the last round.
-	Duration time.Duration `json:"-"`
+	Duration time.Duration
 	// LastRunTime is when the last round started, for status only.
-	LastRunTime *metav1.Time `json:"lastRunTime,omitempty"`
+	LastRunTime *metav1.Time
 }
 
-func (s *summary) count(state monitoringv1alpha1.TargetState) {
-	s.Total++
-	switch state {
-	case monitoringv1alpha1.StateUp:
-		s.Up++
-		s.OK++
-	case monitoringv1alpha1.StateSlow:
-		s.Slow++
-		s.OK++
-	case monitoringv1alpha1.StateDown:
-		s.Down++
-	default:
-		s.Pending++
-	}
-}
+// OK counts the targets that answered as expected: Up and Slow.
+func (s summary) OK() int32 { return s.Up + s.Slow }
 
 // reportHeader introduces one report.
 type reportHeader struct {
@@ -163,11 +144,11 @@ func (t *tableReporter) add(r row) error {
 func (t *tableReporter) end(s summary) error {
 	switch {
 	case !t.live:
-		t.printf("\nDone in %.2fs | OK: %d/%d\n", s.Duration.Seconds(), s.OK, s.Total)
+		t.printf("\nDone in %.2fs | OK: %d/%d\n", s.Duration.Seconds(), s.OK(), s.Total)
 	case s.LastRunTime == nil:
-		t.printf("\nNot checked yet | OK: %d/%d\n", s.OK, s.Total)
+		t.printf("\nNot checked yet | OK: %d/%d\n", s.OK(), s.Total)
 	default:
-		t.printf("\nDone in %.2fs, %s ago | OK: %d/%d\n", s.Duration.Seconds(), duration.HumanDuration(t.now.Sub(s.LastRunTime.Time)), s.OK, s.Total)
+		t.printf("\nDone in %.2fs, %s ago | OK: %d/%d\n", s.Duration.Seconds(), duration.HumanDuration(t.now.Sub(s.LastRunTime.Time)), s.OK(), s.Total)
 	}
 	return t.err
 }
@@ -221,8 +202,14 @@ type jsonSummary struct {
 }
 
 type jsonCounted struct {
-	summary
-	DurationSeconds float64 `json:"durationSeconds"`
+	Total           int32        `json:"total"`
+	OK              int32        `json:"ok"`
+	Up              int32        `json:"up"`
+	Slow            int32        `json:"slow"`
+	Down            int32        `json:"down"`
+	Pending         int32        `json:"pending"`
+	LastRunTime     *metav1.Time `json:"lastRunTime,omitempty"`
+	DurationSeconds float64      `json:"durationSeconds"`
 }
 
 func (j *jsonReporter) begin(reportHeader) error { return nil }
@@ -232,7 +219,10 @@ func (j *jsonReporter) add(r row) error { return j.enc.Encode(r) }
 func (j *jsonReporter) end(s summary) error {
 	return j.enc.Encode(jsonSummary{
 		HealthCheck: s.HealthCheck,
-		Summary:     jsonCounted{summary: s, DurationSeconds: math.Round(s.Duration.Seconds()*100) / 100},
+		Summary: jsonCounted{
+			Total: s.Total, OK: s.OK(), Up: s.Up, Slow: s.Slow, Down: s.Down, Pending: s.Pending,
+			LastRunTime: s.LastRunTime, DurationSeconds: math.Round(s.Duration.Seconds()*100) / 100,
+		},
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // stdinName names standard input in messages.
@@ -186,7 +187,7 @@ func (p *Plugin) run(cmd *cobra.Command, o runOptions) error {
 // batch is what one report covers: a HealthCheck, or a URL list.
 type batch struct {
 	healthCheck string
-	probes      []probe
+	targets     []resolve.Target
 	workers     int
 }
 
@@ -208,10 +209,16 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 		}
 		for _, m := range manifests {
 			hc := m.HealthCheck
-			b := batch{healthCheck: hc.Namespace + "/" + hc.Name, probes: probesOf(hc), workers: int(hc.Spec.Workers)}
-			for _, pr := range b.probes {
-				if pr.skip != "" {
-					notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: target %s is not checked: %s", m.Source, b.healthCheck, pr.name, pr.skip))
+			b := batch{healthCheck: hc.Namespace + "/" + hc.Name, workers: int(hc.Spec.Workers)}
+			if b.targets, err = targetsOf(hc); err != nil {
+				// LoadManifests admitted it as the API server would, which the
+				// operator's resolution can still refuse (see resolve.InvalidSpecError).
+				problems = append(problems, fmt.Sprintf("%s: HealthCheck %s: %v", m.Source, b.healthCheck, err))
+				continue
+			}
+			for _, t := range b.targets {
+				if !t.Checkable() {
+					notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: target %s is not checked: %s", m.Source, b.healthCheck, t.Name, t.SkipMessage))
 				}
 			}
 			batches = append(batches, b)
@@ -262,10 +269,10 @@ func (p *Plugin) urlBatch(ctx context.Context, o runOptions) ([]batch, error) {
 	}
 	b := batch{workers: o.workers}
 	for _, u := range urls {
-		b.probes = append(b.probes, probe{
-			url:    u.url,
-			name:   checker.RedactURL(u.url),
-			target: checker.Target{URL: u.url, Timeout: o.timeout, SlowThreshold: o.slowThreshold},
+		b.targets = append(b.targets, resolve.Target{
+			URL:   u.url,
+			Name:  checker.RedactURL(u.url),
+			Check: checker.Target{URL: u.url, Timeout: o.timeout, SlowThreshold: o.slowThreshold},
 		})
 	}
 	return []batch{b}, nil
@@ -288,37 +295,30 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 	s := summary{HealthCheck: b.healthCheck}
 	if err := out.begin(reportHeader{
 		healthCheck: b.healthCheck,
-		intro:       fmt.Sprintf("Checking %d URLs with %d workers...", len(b.probes), b.workers),
+		intro:       fmt.Sprintf("Checking %d URLs with %d workers...", len(b.targets), b.workers),
 	}); err != nil {
 		return s, err
 	}
-	var (
-		targets  []checker.Target
-		checked  []probe
-		writeErr error
-	)
+	var writeErr error
 	emit := func(r row) {
-		s.count(r.State)
+		s.Count(r.State)
 		if err := out.add(r); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}
-	for _, pr := range b.probes {
-		if pr.skip != "" {
-			emit(row{HealthCheck: b.healthCheck, URL: checker.RedactURL(pr.url), Name: pr.name,
-				State: monitoringv1alpha1.StatePending, Reason: string(monitoringv1alpha1.CheckSecretNotFound), Message: pr.skip})
-			continue
+	for _, t := range b.targets {
+		if !t.Checkable() {
+			emit(row{HealthCheck: b.healthCheck, URL: checker.RedactURL(t.URL), Name: t.Name,
+				State: monitoringv1alpha1.StatePending, Reason: string(t.Skip), Message: t.SkipMessage})
 		}
-		targets = append(targets, pr.target)
-		checked = append(checked, pr)
 	}
 	start := p.Clock.Now()
-	c.Run(ctx, targets, b.workers, func(res checker.Result) {
-		pr := checked[res.Index]
+	resolve.Check(ctx, c.Run, b.targets, b.workers, func(i int, res checker.Result) {
+		t := b.targets[i]
 		emit(row{
 			HealthCheck: b.healthCheck,
-			URL:         checker.RedactURL(pr.url),
-			Name:        pr.name,
+			URL:         checker.RedactURL(t.URL),
+			Name:        t.Name,
 			StatusCode:  res.StatusCode,
 			LatencyMs:   milliseconds(res.Latency),
 			State:       stateOf(res),

@@ -182,7 +182,7 @@ func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
 		}
 	}
 	for _, r := range rows {
-		s.count(r.State)
+		s.Count(r.State)
 	}
 	return rows, s
 }

@@ -14,14 +14,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/plugin"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the output")
@@ -30,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ f
 // tests and the fuzz target run without it, and stopped by TestMain.
 var (
 	apiServerOnce sync.Once
-	testEnv       *envtest.Environment
+	env           *testenv.Env
 	apiServer     *cluster
 	apiServerErr  error
 )
@@ -44,10 +41,13 @@ type cluster struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testEnv != nil {
-		if err := testEnv.Stop(); err != nil {
+	if env != nil {
+		if err := env.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
 		}
+	}
+	if apiServer != nil {
+		_ = os.RemoveAll(filepath.Dir(apiServer.kubeconfig))
 	}
 	os.Exit(code)
 }
@@ -55,42 +55,16 @@ func TestMain(m *testing.M) {
 // startCluster returns the shared API server, starting it on first use.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane into bin/k8s")
-	}
 	apiServerOnce.Do(func() { apiServer, apiServerErr = newCluster() })
 	if apiServerErr != nil {
-		t.Fatalf("starting envtest: %v", apiServerErr)
+		t.Fatal(apiServerErr)
 	}
 	return apiServer
 }
 
 func newCluster() (*cluster, error) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := testEnv.Start()
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, err
-	}
-	user, err := testEnv.AddUser(envtest.User{Name: "plugin-test", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return nil, err
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
+	var err error
+	if env, err = testenv.Start(); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "kubectl-healthcheck-test-")
@@ -98,10 +72,11 @@ func newCluster() (*cluster, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+	if err := env.WriteKubeconfig(path, "plugin-test"); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	return &cluster{client: c, kubeconfig: path}, nil
+	return &cluster{client: env.Client, kubeconfig: path}, nil
 }
 
 // newNamespace creates a namespace for one test and deletes it afterwards.

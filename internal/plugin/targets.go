@@ -13,41 +13,15 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
-	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/crdschema"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
-// probe is one target of a run: what the checker runs and how the report names it.
-type probe struct {
-	url    string
-	name   string
-	target checker.Target
-	// skip, when set, says why the target is not checked.
-	skip string
-}
-
-// probesOf resolves the targets of a defaulted HealthCheck exactly as the
+// targetsOf resolves the targets of a defaulted HealthCheck exactly as the
 // operator does (internal/resolve). run reads no cluster, so a target that needs
 // a Secret (a header value or a CA bundle) is skipped.
-func probesOf(hc *monitoringv1alpha1.HealthCheck) []probe {
-	probes := make([]probe, 0, len(hc.Spec.Targets))
-	for _, t := range hc.Spec.Targets {
-		probes = append(probes, probeOf(hc.Spec, t))
-	}
-	return probes
-}
-
-func probeOf(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target) probe {
-	r, err := resolve.Target(spec, t, resolve.NoSecrets)
-	if err != nil { // LoadManifests validated the spec as the API server does
-		return probe{url: t.URL, name: resolve.DisplayName(t), skip: err.Error()}
-	}
-	p := probe{url: r.URL, name: r.Name, target: r.Target}
-	if ref := r.MissingSecret; ref != nil {
-		p.skip = fmt.Sprintf("%s comes from key %q of Secret %q, which run cannot read", r.MissingFor, ref.Key, ref.Name)
-	}
-	return p
+func targetsOf(hc *monitoringv1alpha1.HealthCheck) ([]resolve.Target, error) {
+	return resolve.Targets(hc.Spec, resolve.Unreadable("which run cannot read"))
 }
 
 // listedURL is a URL given on the command line or in a URL file, with where it

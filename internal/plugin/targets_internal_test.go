@@ -10,38 +10,50 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 
-// TestProbeOfResolvesLikeTheOperator pins the rules of controllers/probes.go.
-func TestProbeOfResolvesLikeTheOperator(t *testing.T) {
+// targetOf resolves one target as run does.
+func targetOf(t *testing.T, spec monitoringv1alpha1.HealthCheckSpec, target monitoringv1alpha1.Target) resolve.Target {
+	t.Helper()
+	spec.Targets = []monitoringv1alpha1.Target{target}
+	targets, err := targetsOf(&monitoringv1alpha1.HealthCheck{Spec: spec})
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("targetsOf: %v, %d targets", err, len(targets))
+	}
+	return targets[0]
+}
+
+// TestTargetsOfResolvesLikeTheOperator pins the rules of internal/resolve, as run sees them.
+func TestTargetsOfResolvesLikeTheOperator(t *testing.T) {
 	no := false
 	const url = "https://a.example/x?token=s3cret"
 	cases := []struct {
 		name   string
 		spec   monitoringv1alpha1.HealthCheckSpec
 		target monitoringv1alpha1.Target
-		want   probe
+		want   resolve.Target
 	}{
 		{
 			name:   "defaults: 8s timeout, 2s slow threshold, redacted display name",
 			spec:   monitoringv1alpha1.HealthCheckSpec{Interval: dur(30 * time.Second)},
 			target: monitoringv1alpha1.Target{URL: url, Method: "GET"},
-			want: probe{url: url, name: "https://a.example/x?token=REDACTED",
-				target: checker.Target{URL: url, Method: "GET", Timeout: 8 * time.Second, SlowThreshold: 2 * time.Second, Expected: checker.DefaultStatusCodes}},
+			want: resolve.Target{URL: url, Name: "https://a.example/x?token=REDACTED",
+				Check: checker.Target{URL: url, Method: "GET", Timeout: 8 * time.Second, SlowThreshold: 2 * time.Second, Expected: checker.DefaultStatusCodes}},
 		},
 		{
 			name:   "the timeout is clamped to a short interval",
 			spec:   monitoringv1alpha1.HealthCheckSpec{Interval: dur(5 * time.Second)},
 			target: monitoringv1alpha1.Target{URL: url, Name: "x"},
-			want:   probe{url: url, name: "x", target: checker.Target{URL: url, Timeout: 5 * time.Second, SlowThreshold: 2 * time.Second, Expected: checker.DefaultStatusCodes}},
+			want:   resolve.Target{URL: url, Name: "x", StatusName: "x", Check: checker.Target{URL: url, Timeout: 5 * time.Second, SlowThreshold: 2 * time.Second, Expected: checker.DefaultStatusCodes}},
 		},
 		{
 			name:   "the spec's timeout and slow threshold",
 			spec:   monitoringv1alpha1.HealthCheckSpec{Interval: dur(time.Minute), Timeout: dur(20 * time.Second), SlowThreshold: dur(5 * time.Second)},
 			target: monitoringv1alpha1.Target{URL: url, Name: "x"},
-			want:   probe{url: url, name: "x", target: checker.Target{URL: url, Timeout: 20 * time.Second, SlowThreshold: 5 * time.Second, Expected: checker.DefaultStatusCodes}},
+			want:   resolve.Target{URL: url, Name: "x", StatusName: "x", Check: checker.Target{URL: url, Timeout: 20 * time.Second, SlowThreshold: 5 * time.Second, Expected: checker.DefaultStatusCodes}},
 		},
 		{
 			name: "the target's own, over the spec's",
@@ -49,21 +61,21 @@ func TestProbeOfResolvesLikeTheOperator(t *testing.T) {
 			target: monitoringv1alpha1.Target{URL: url, Name: "x", Timeout: dur(3 * time.Second), SlowThreshold: dur(time.Second),
 				FollowRedirects: &no, TLS: &monitoringv1alpha1.TLSSpec{InsecureSkipVerify: true},
 				ExpectedStatusCodes: []string{"301"}, Headers: []monitoringv1alpha1.HTTPHeader{{Name: "Accept", Value: "text/plain"}}},
-			want: probe{url: url, name: "x", target: checker.Target{URL: url, Timeout: 3 * time.Second, SlowThreshold: time.Second,
+			want: resolve.Target{URL: url, Name: "x", StatusName: "x", Check: checker.Target{URL: url, Timeout: 3 * time.Second, SlowThreshold: time.Second,
 				NoFollowRedirects: true, InsecureSkipVerify: true, Expected: mustCodes(t, "301"),
 				Headers: []checker.Header{{Name: "Accept", Value: "text/plain"}}}},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := probeOf(tc.spec, tc.target); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("probeOf:\n got %+v\nwant %+v", got, tc.want)
+			if got := targetOf(t, tc.spec, tc.target); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("targetsOf:\n got %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestProbeOfSkipsTargetsThatNeedASecret(t *testing.T) {
+func TestTargetsOfSkipsTargetsThatNeedASecret(t *testing.T) {
 	ref := monitoringv1alpha1.SecretKeySelector{Name: "api", Key: "token"}
 	cases := map[string]monitoringv1alpha1.Target{
 		`header X-Key comes from key "token" of Secret "api"`: {URL: "https://a.example/",
@@ -72,9 +84,9 @@ func TestProbeOfSkipsTargetsThatNeedASecret(t *testing.T) {
 			TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &ref}},
 	}
 	for want, target := range cases {
-		p := probeOf(monitoringv1alpha1.HealthCheckSpec{}, target)
-		if !strings.HasPrefix(p.skip, want) {
-			t.Errorf("skip = %q, want it to start with %q", p.skip, want)
+		p := targetOf(t, monitoringv1alpha1.HealthCheckSpec{}, target)
+		if p.Skip != monitoringv1alpha1.CheckSecretNotFound || !strings.HasPrefix(p.SkipMessage, want) {
+			t.Errorf("skip = %q %q, want SecretNotFound and a message starting with %q", p.Skip, p.SkipMessage, want)
 		}
 	}
 }

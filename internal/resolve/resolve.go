@@ -1,9 +1,14 @@
-// Package resolve turns a HealthCheck's spec target into what the checker runs:
-// defaults applied, regular expressions compiled, Secret values looked up. The
-// operator and the kubectl plugin both use it, so a target means the same to both.
+// Package resolve turns a HealthCheck's spec into the one ordered list of
+// resolved targets that the rest of the pipeline reads: defaults applied,
+// regular expressions compiled, Secret values looked up, and each target either
+// checkable or skipped with a reason. Check runs that list and returns results
+// aligned with it. The operator and the kubectl plugin both use it, so a target
+// means the same to both.
 package resolve
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -16,41 +21,78 @@ import (
 const DefaultInterval = 30 * time.Second
 
 // SecretValue looks up one key of a Secret in the HealthCheck's namespace; found
-// is false when the Secret or key does not exist. Errors are for failed lookups.
+// is false when the Secret or key does not exist. Errors are for failed lookups,
+// except an *UnreadableError: the caller reads no Secrets at all.
 type SecretValue func(ref monitoringv1alpha1.SecretKeySelector) (value string, found bool, err error)
 
-// NoSecrets is the lookup of a caller that cannot read Secrets: every one is missing.
-func NoSecrets(monitoringv1alpha1.SecretKeySelector) (string, bool, error) { return "", false, nil }
+// UnreadableError is the answer of a SecretValue that cannot read Secrets, such
+// as the plugin's: the targets that need one are skipped, saying why.
+type UnreadableError struct{ Why string }
 
-// Probe is one target, resolved.
-type Probe struct {
-	URL string
-	// Name is the display name for events, metrics and reports; StatusName is the
-	// name the user gave, if any.
-	Name       string
-	StatusName string
-	Target     checker.Target
-	// MissingSecret, when set, is the Secret key the lookup did not find, and
-	// MissingFor what it was for, such as "header X-Key"; the target cannot be checked.
-	MissingSecret *monitoringv1alpha1.SecretKeySelector
-	MissingFor    string
+func (e *UnreadableError) Error() string { return e.Why }
+
+// Unreadable is the lookup of a caller that reads no Secrets; why ends the
+// skipped targets' message, such as "which run cannot read".
+func Unreadable(why string) SecretValue {
+	return func(monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
+		return "", false, &UnreadableError{Why: why}
+	}
 }
+
+// Target is one target of a HealthCheck, resolved: the one shape a target has
+// from the spec to the status. The checker runs Check, the judge folds its
+// result into status under URL and StatusName, and events, metrics,
+// notifications and the plugin's reports name it by Name.
+type Target struct {
+	// URL is the target's URL as in the spec; it may carry tokens in its query.
+	URL string
+	// Name is the display name for events, metrics and reports: the spec's name,
+	// else the URL redacted (see DisplayName).
+	Name string
+	// StatusName is the name the user gave, if any, as status records it.
+	StatusName string
+	// Check is what the checker runs; unused when Skip is set.
+	Check checker.Target
+	// Skip, when set, is why the target is not checked, and SkipMessage says it
+	// in a few words that fit a status message.
+	Skip        monitoringv1alpha1.CheckReason
+	SkipMessage string
+}
+
+// Checkable tells whether the checker runs the target.
+func (t Target) Checkable() bool { return t.Skip == "" }
 
 // InvalidSpecError is a spec the schema let through but that cannot be used.
 type InvalidSpecError struct{ Msg string }
 
 func (e *InvalidSpecError) Error() string { return e.Msg }
 
-// Target resolves one target of spec. The timeout is the target's, else the
+// Targets resolves the spec's targets, in the spec's order (see One). A missing
+// Secret or key is not an error: that target is skipped with reason
+// SecretNotFound. Errors are for failed lookups and, as *InvalidSpecError, for
+// specs the schema should have rejected.
+func Targets(spec monitoringv1alpha1.HealthCheckSpec, secrets SecretValue) ([]Target, error) {
+	targets := make([]Target, 0, len(spec.Targets))
+	for _, t := range spec.Targets {
+		r, err := One(spec, t, secrets)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, r)
+	}
+	return targets, nil
+}
+
+// One resolves one target of spec. The timeout is the target's, else the
 // spec's, else 8s clamped to the interval; the slow threshold the target's, else
 // the spec's, else 2s.
-func Target(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, secrets SecretValue) (Probe, error) {
-	p := Probe{URL: t.URL, Name: DisplayName(t), StatusName: t.Name}
+func One(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, secrets SecretValue) (Target, error) {
+	r := Target{URL: t.URL, Name: DisplayName(t), StatusName: t.Name}
 	codes, err := checker.ParseStatusCodes(t.ExpectedStatusCodes)
 	if err != nil {
-		return Probe{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: %v", p.Name, err)}
+		return Target{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: %v", r.Name, err)}
 	}
-	p.Target = checker.Target{
+	r.Check = checker.Target{
 		URL:               t.URL,
 		Method:            string(t.Method),
 		Timeout:           Timeout(spec, t),
@@ -60,41 +102,87 @@ func Target(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target
 		BodyContains:      t.BodyContains,
 	}
 	if t.BodyMatches != "" {
-		if p.Target.BodyMatches, err = regexp.Compile(t.BodyMatches); err != nil {
-			return Probe{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: bodyMatches: %v", p.Name, err)}
+		if r.Check.BodyMatches, err = regexp.Compile(t.BodyMatches); err != nil {
+			return Target{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: bodyMatches: %v", r.Name, err)}
 		}
 	}
+	// secret reads ref for what; skipped reports whether the target was skipped.
+	secret := func(ref monitoringv1alpha1.SecretKeySelector, what string) (value string, skipped bool, err error) {
+		v, found, err := secrets(ref)
+		var unreadable *UnreadableError
+		switch {
+		case errors.As(err, &unreadable):
+			r.skip(fmt.Sprintf("%s comes from key %q of Secret %q, %s", what, clip(ref.Key), clip(ref.Name), unreadable.Why))
+			return "", true, nil
+		case err != nil:
+			return "", false, err
+		case !found:
+			r.skip(fmt.Sprintf("Secret %q has no key %q for %s", clip(ref.Name), clip(ref.Key), what))
+			return "", true, nil
+		}
+		return v, false, nil
+	}
 	if t.TLS != nil {
-		p.Target.InsecureSkipVerify = t.TLS.InsecureSkipVerify
+		r.Check.InsecureSkipVerify = t.TLS.InsecureSkipVerify
 		if ref := t.TLS.CABundleSecretRef; ref != nil {
-			bundle, found, err := secrets(*ref)
-			if err != nil {
-				return Probe{}, err
+			bundle, skipped, err := secret(*ref, "the CA bundle")
+			if err != nil || skipped {
+				return r, err
 			}
-			if !found {
-				p.MissingSecret, p.MissingFor = ref, "the CA bundle"
-				return p, nil
-			}
-			p.Target.CABundle = []byte(bundle)
+			r.Check.CABundle = []byte(bundle)
 		}
 	}
 	for _, h := range t.Headers {
 		value := h.Value
 		if h.ValueFrom != nil {
-			ref := h.ValueFrom.SecretKeyRef
-			v, found, err := secrets(ref)
-			if err != nil {
-				return Probe{}, err
-			}
-			if !found {
-				p.MissingSecret, p.MissingFor = &ref, "header "+h.Name
-				return p, nil
+			v, skipped, err := secret(h.ValueFrom.SecretKeyRef, "header "+clip(h.Name))
+			if err != nil || skipped {
+				return r, err
 			}
 			value = v
 		}
-		p.Target.Headers = append(p.Target.Headers, checker.Header{Name: h.Name, Value: value})
+		r.Check.Headers = append(r.Check.Headers, checker.Header{Name: h.Name, Value: value})
 	}
-	return p, nil
+	return r, nil
+}
+
+// skip marks the target as not checked for a missing Secret. The message fits
+// status, whatever the lengths of the names in it.
+func (t *Target) skip(message string) {
+	t.Skip = monitoringv1alpha1.CheckSecretNotFound
+	t.SkipMessage = monitoringv1alpha1.Truncate(message, monitoringv1alpha1.MaxMessageLength)
+}
+
+// clip shortens a name quoted in a message (Secret names and keys may be 253
+// characters each), so that the rest of the message still shows.
+func clip(name string) string { return monitoringv1alpha1.Truncate(name, 64) }
+
+// RunFunc runs checks at most workers at once and returns their results in the
+// order of targets, calling onResult, when set, as each arrives.
+// (*checker.Checker).Run is one.
+type RunFunc func(ctx context.Context, targets []checker.Target, workers int, onResult func(checker.Result)) []checker.Result
+
+// Check runs the checkable targets with run and returns one result per target,
+// aligned with targets: the zero Result where a target was skipped. each, when
+// set, is called with the target's index as each result arrives.
+func Check(ctx context.Context, run RunFunc, targets []Target, workers int, each func(i int, res checker.Result)) []checker.Result {
+	checks := make([]checker.Target, 0, len(targets))
+	index := make([]int, 0, len(targets))
+	for i, t := range targets {
+		if t.Checkable() {
+			checks = append(checks, t.Check)
+			index = append(index, i)
+		}
+	}
+	var onResult func(checker.Result)
+	if each != nil {
+		onResult = func(res checker.Result) { each(index[res.Index], res) }
+	}
+	results := make([]checker.Result, len(targets))
+	for j, res := range run(ctx, checks, workers, onResult) {
+		results[index[j]] = res
+	}
+	return results
 }
 
 // Timeout is the target's timeout, else the spec's, else 8s clamped to the interval.

@@ -1,13 +1,17 @@
 package resolve
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 )
 
 func secretHeader(name, key string) monitoringv1alpha1.HTTPHeader {
@@ -27,26 +31,86 @@ func TestSecretValuesAreLookedUpAndMissingOnesReported(t *testing.T) {
 	}
 	spec := monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 5 * time.Second}}
 
-	p, err := Target(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("present", "k")}}, lookup)
-	if err != nil || p.MissingSecret != nil || len(p.Target.Headers) != 1 || p.Target.Headers[0].Value != "v4lue" {
+	p, err := One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("present", "k")}}, lookup)
+	if err != nil || !p.Checkable() || len(p.Check.Headers) != 1 || p.Check.Headers[0].Value != "v4lue" {
 		t.Fatalf("present Secret: %+v, %v", p, err)
 	}
-	if p.Target.Timeout != 5*time.Second {
-		t.Fatalf("timeout %v: the 8s default must be clamped to the 5s interval", p.Target.Timeout)
+	if p.Check.Timeout != 5*time.Second {
+		t.Fatalf("timeout %v: the 8s default must be clamped to the 5s interval", p.Check.Timeout)
 	}
 
-	p, err = Target(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}, lookup)
-	if err != nil || p.MissingSecret == nil || p.MissingSecret.Name != "absent" || p.MissingFor != "header X-Key" {
+	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}, lookup)
+	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `Secret "absent" has no key "k" for header X-Key` {
 		t.Fatalf("absent Secret: %+v, %v", p, err)
 	}
 
-	if _, err = Target(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("broken", "k")}}, lookup); err == nil {
+	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}, Unreadable("which run cannot read"))
+	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `header X-Key comes from key "k" of Secret "absent", which run cannot read` {
+		t.Fatalf("unreadable Secret: %+v, %v", p, err)
+	}
+
+	if _, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("broken", "k")}}, lookup); err == nil {
 		t.Fatal("a failed lookup was not returned")
 	}
 
-	_, err = Target(spec, monitoringv1alpha1.Target{URL: "https://a.example/", BodyMatches: "(unclosed"}, NoSecrets)
+	_, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", BodyMatches: "(unclosed"}, lookup)
 	var invalid *InvalidSpecError
 	if !errors.As(err, &invalid) {
 		t.Fatalf("an invalid regexp gave %v, want an InvalidSpecError", err)
+	}
+}
+
+// The longest names the API allows (253-character Secret names and keys, a
+// 256-character header name) still give a message that fits status.
+func TestSkipMessagesFitStatusAtTheLongestNames(t *testing.T) {
+	name, key := strings.Repeat("n", 253), strings.Repeat("k", 253)
+	for _, target := range []monitoringv1alpha1.Target{
+		{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 256),
+			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}},
+		{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 63),
+			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}},
+		{URL: "https://a.example/", TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}},
+	} {
+		for _, lookup := range []SecretValue{
+			func(monitoringv1alpha1.SecretKeySelector) (string, bool, error) { return "", false, nil },
+			Unreadable("which run cannot read"),
+		} {
+			p, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := utf8.RuneCountInString(p.SkipMessage); n > monitoringv1alpha1.MaxMessageLength || n == 0 {
+				t.Errorf("message of %d characters: %q", n, p.SkipMessage)
+			}
+			if !strings.Contains(p.SkipMessage, "nnnn"+monitoringv1alpha1.Ellipsis) {
+				t.Errorf("the cut of the Secret's name does not show: %q", p.SkipMessage)
+			}
+		}
+	}
+}
+
+// Check returns results aligned with the resolved list, skipped targets
+// included, and reports each arriving result under its index in that list.
+func TestCheckAlignsResultsWithTheResolvedTargets(t *testing.T) {
+	targets := []Target{
+		{URL: "https://a/", Check: checker.Target{URL: "https://a/"}},
+		{URL: "https://b/", Skip: monitoringv1alpha1.CheckSecretNotFound},
+		{URL: "https://c/", Check: checker.Target{URL: "https://c/"}},
+	}
+	run := func(_ context.Context, checks []checker.Target, _ int, onResult func(checker.Result)) []checker.Result {
+		out := make([]checker.Result, len(checks))
+		for i := len(checks) - 1; i >= 0; i-- { // in reverse, as a real round may
+			out[i] = checker.Result{Index: i, URL: checks[i].URL, StatusCode: 200 + i}
+			onResult(out[i])
+		}
+		return out
+	}
+	seen := map[int]string{}
+	results := Check(context.Background(), run, targets, 2, func(i int, res checker.Result) { seen[i] = res.URL })
+	if results[0].URL != "https://a/" || results[1].URL != "" || results[2].URL != "https://c/" {
+		t.Errorf("results not aligned with the targets: %+v", results)
+	}
+	if len(seen) != 2 || seen[0] != "https://a/" || seen[2] != "https://c/" {
+		t.Errorf("each: %v", seen)
 	}
 }

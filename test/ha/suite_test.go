@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,58 +16,37 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/controllers"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/operator"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 var (
-	env       *envtest.Environment
+	env       *testenv.Env
 	cfg       *rest.Config
 	k8sClient client.Client
-	scheme    = runtime.NewScheme()
 )
 
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
 
 func runSuite(m *testing.M) int {
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane into bin/k8s")
-		return 1
-	}
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
-	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
-	env = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
 	var err error
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+	if env, err = testenv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
-	if k8sClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		panic(err)
-	}
+	cfg, k8sClient = env.Config, env.Client
 	return m.Run()
 }
 
@@ -76,10 +54,9 @@ func runSuite(m *testing.M) int {
 // checks are counted.
 type replica struct {
 	// cache reads the replica's informer cache.
-	cache  client.Reader
+	cache  client.Client
 	checks atomic.Int64
-	cancel context.CancelFunc
-	done   chan error
+	op     *testenv.Operator
 }
 
 // countingTransport counts the requests one replica sends.
@@ -104,8 +81,7 @@ func startReplica(t *testing.T, ns, leaseID string) *replica {
 // marks its requests with an X-Replica header.
 func startShard(t *testing.T, ns string, shard controllers.Shard, name string) *replica {
 	t.Helper()
-	return startReplicaOn(t, cfg, ns, "shard-"+shard.String(), shard.CacheOptions(), func(r *controllers.HealthCheckReconciler, rep *replica) {
-		r.Shard = shard
+	return startReplicaOn(t, cfg, ns, "shard-"+shard.String(), shard, func(r *controllers.HealthCheckReconciler, rep *replica) {
 		r.Checker = checker.New(checker.Options{Transport: headerTransport{next: countingTransport{next: checker.NewTransport(), count: &rep.checks}, value: name}})
 	})
 }
@@ -126,60 +102,49 @@ func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // tweaks adjust its reconciler before it starts.
 func startReplicaWith(t *testing.T, restCfg *rest.Config, ns, leaseID string, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
 	t.Helper()
-	return startReplicaOn(t, restCfg, ns, leaseID, controllers.Shard{}.CacheOptions(), tweaks...)
+	return startReplicaOn(t, restCfg, ns, leaseID, controllers.Shard{}, tweaks...)
 }
 
-// startReplicaOn is startReplicaWith with the manager's cache options, as
-// cmd/manager sets them for its shard.
-func startReplicaOn(t *testing.T, restCfg *rest.Config, ns, leaseID string, cacheOpts cache.Options, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
+// startReplicaOn is startReplicaWith for one shard: the operator as cmd/manager
+// builds it with --total-shards and --shard-index, with leader election timings
+// short enough for a test.
+func startReplicaOn(t *testing.T, restCfg *rest.Config, ns, leaseID string, shard controllers.Shard, tweaks ...func(*controllers.HealthCheckReconciler, *replica)) *replica {
 	t.Helper()
-	rep := &replica{done: make(chan error, 1)}
+	rep := &replica{}
+	opts := testenv.OperatorOptions()
+	opts.LeaderElect = leaseID != ""
+	if shard.Total > 1 {
+		opts.Shard = shard
+	}
 	renew, lease := 2*time.Second, 3*time.Second
 	retry := 200 * time.Millisecond
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                        scheme,
-		Cache:                         cacheOpts,
-		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		LeaderElection:                leaseID != "",
-		LeaderElectionID:              leaseID,
-		LeaderElectionNamespace:       ns,
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &lease,
-		RenewDeadline:                 &renew,
-		RetryPeriod:                   &retry,
-		// Each replica needs its own controller name space in this process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	op, err := testenv.StartOperator(restCfg, opts,
+		operator.WithManagerOptions(func(o *ctrl.Options) {
+			o.LeaderElectionID = leaseID
+			o.LeaderElectionNamespace = ns
+			o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = &lease, &renew, &retry
+			// Each replica needs its own controller name space in this process.
+			o.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+		}),
+		operator.WithManager(func(mgr ctrl.Manager) { rep.cache = mgr.GetClient() }),
+		operator.WithReconciler(func(r *controllers.HealthCheckReconciler) {
+			r.Client = rep.cache
+			r.Checker = checker.New(checker.Options{Transport: countingTransport{next: checker.NewTransport(), count: &rep.checks}})
+			r.Metrics = controllers.NewMetrics(prometheus.NewRegistry())
+			for _, tweak := range tweaks {
+				tweak(r, rep)
+			}
+		}))
 	if err != nil {
-		t.Fatalf("creating manager: %v", err)
+		t.Fatalf("starting a replica: %v", err)
 	}
-	rep.cache = mgr.GetClient()
-	rec := &controllers.HealthCheckReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorderFor("healthcheck-operator"), //nolint:staticcheck // as in cmd/manager
-		Checker:   checker.New(checker.Options{Transport: countingTransport{next: checker.NewTransport(), count: &rep.checks}}),
-		Metrics:   controllers.NewMetrics(prometheus.NewRegistry()),
-	}
-	for _, tweak := range tweaks {
-		tweak(rec, rep)
-	}
-	if err := rec.SetupWithManager(mgr); err != nil {
-		t.Fatalf("setting up reconciler: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	rep.cancel = cancel
-	go func() { rep.done <- mgr.Start(ctx) }()
+	rep.op = op
 	t.Cleanup(rep.stop)
 	return rep
 }
 
 // stop stops the replica and waits for it to exit.
-func (r *replica) stop() {
-	r.cancel()
-	<-r.done
-	r.done <- nil // later stops return at once
-}
+func (r *replica) stop() { _ = r.op.Stop() }
 
 func newNamespace(t *testing.T) string {
 	t.Helper()

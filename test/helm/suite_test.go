@@ -18,8 +18,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 const (
@@ -69,24 +70,14 @@ func runSuite(m *testing.M) int {
 	defer func() { _ = os.RemoveAll(workDir) }()
 
 	// No CRDs here: the tests install the chart's own.
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+	env, err := testenv.Start(testenv.WithoutCRDs())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
-	admin, err := env.AddUser(envtest.User{Name: "helm-test-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "adding the envtest user: %v\n", err)
-		return 1
-	}
-	config, err := admin.KubeConfig()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "writing the envtest kubeconfig: %v\n", err)
-		return 1
-	}
 	kubeconfig = filepath.Join(workDir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, config, 0o600); err != nil {
+	if err := env.WriteKubeconfig(kubeconfig, "helm-test-admin"); err != nil {
 		fmt.Fprintf(os.Stderr, "writing the envtest kubeconfig: %v\n", err)
 		return 1
 	}
