@@ -148,7 +148,13 @@ func TestARefusedStatusWriteIsReportedOnceAndRoundsKeepTheirInterval(t *testing.
 	refused := eventMatching(corev1.EventTypeWarning, monitoringv1alpha1.EventStatusWriteRejected, `^Status was not written, the API server refused it: .*refuses Down targets`)
 	g.Eventually(func(g Gomega) []recordedEvent { return eventsFor(g, ns, "refused") }).WithTimeout(timeout).WithPolling(poll).Should(ContainElement(refused))
 
-	// Rounds go on at their interval: about 4 in 4 seconds, not a loop.
+	// A new spec whose status is refused too: status cannot record that its
+	// generation was checked, yet rounds go on at their interval, about 4 in 4
+	// seconds, not one after the other against the endpoint.
+	latest := get(g, hc)
+	patch := client.MergeFrom(latest.DeepCopy())
+	latest.Spec.Workers = 5
+	g.Expect(k8sClient.Patch(context.Background(), latest, patch)).To(Succeed())
 	before := srv.hitCount("/flip")
 	g.Consistently(func() int { return srv.hitCount("/flip") }).WithTimeout(4 * time.Second).WithPolling(poll).Should(BeNumerically("<=", before+6))
 	g.Expect(srv.hitCount("/flip")).To(BeNumerically(">=", before+2), "rounds go on")

@@ -117,13 +117,22 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			r.reportRefusal(ctx, hc, err)
 			return result, nil
 		}
-		r.refused.Delete(req.NamespacedName)
+		if roundWritten(&base.Status, &hc.Status) {
+			r.refused.Delete(req.NamespacedName) // a later refusal is news again
+		}
 		log.V(1).Info("Wrote status")
 	}
 	// Events go out only once status records the transition, so a failed write
 	// cannot announce a transition twice.
 	r.notify(ctx, hc, transitions)
 	return result, nil
+}
+
+// roundWritten tells whether a status write carried a finished round, not just
+// a condition such as Progressing, which a policy may let through while it
+// still refuses the rounds' results.
+func roundWritten(old, updated *monitoringv1alpha1.HealthCheckStatus) bool {
+	return updated.LastRunTime != nil && (old.LastRunTime == nil || !old.LastRunTime.Equal(updated.LastRunTime))
 }
 
 // isRefusal tells whether the API server refused a status write for its

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 // manager is the operator's manager running as a process of its own, with its
@@ -30,15 +30,11 @@ type manager struct {
 	done       chan error
 }
 
-func startManager(b *testing.B, env *envtest.Environment, bin string) *manager {
+func startManager(b *testing.B, env *testenv.Env, bin string) *manager {
 	b.Helper()
-	user, err := env.ControlPlane.AddUser(envtest.User{Name: "bench-manager", Groups: []string{"system:masters"}}, nil)
-	must(b, err)
-	kubeconfig, err := user.KubeConfig()
-	must(b, err)
 	dir := b.TempDir()
 	kubeconfigPath := filepath.Join(dir, "kubeconfig")
-	must(b, os.WriteFile(kubeconfigPath, kubeconfig, 0o600))
+	must(b, env.WriteKubeconfig(kubeconfigPath, "bench-manager"))
 	port, err := freePort()
 	must(b, err)
 

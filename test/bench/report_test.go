@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 // snapshot is everything measured at one instant; the figures are differences
@@ -26,7 +26,7 @@ type snapshot struct {
 	busy, total time.Duration
 }
 
-func takeSnapshot(b *testing.B, mgr *manager, w *watcher, env *envtest.Environment) snapshot {
+func takeSnapshot(b *testing.B, mgr *manager, w *watcher, env *testenv.Env) snapshot {
 	b.Helper()
 	s := snapshot{at: time.Now(), manager: mgr.status(b), updates: w.updateCount()}
 	var err error

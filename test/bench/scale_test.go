@@ -17,13 +17,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/hack/bench/delayserver"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 var (
@@ -51,21 +50,14 @@ func BenchmarkOperatorScale(b *testing.B) {
 		b.Fatal("KUBEBUILDER_ASSETS is not set: run `make bench`, which builds the control plane into bin/k8s")
 	}
 	ctx := b.Context()
-	scheme := runtime.NewScheme()
-	must(b, clientgoscheme.AddToScheme(scheme))
-	must(b, monitoringv1alpha1.AddToScheme(scheme))
-
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
+	env, err := testenv.Start()
 	if err != nil {
-		b.Fatalf("starting envtest: %v", err)
+		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = env.Stop() })
+	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000 // the benchmark's own client must not be what limits it
-	k8s, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	k8s, err := client.NewWithWatch(cfg, client.Options{Scheme: env.Scheme})
 	must(b, err)
 
 	servers := startTargetServers(b, *targetsEach)
