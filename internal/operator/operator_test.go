@@ -59,4 +59,3 @@ func TestABadFlagIsAnErrorNamingIt(t *testing.T) {
 		}
 	}
 }
-
