@@ -34,8 +34,10 @@ func requestRound(g Gomega, hc *monitoringv1alpha1.HealthCheck, value string) {
 }
 
 func TestARequestedAtValueOfAnyLengthRunsOneRoundAndIsRecordedBounded(t *testing.T) {
+	t.Parallel() // each in a namespace of its own, with targets of its own
 	for _, length := range []int{300, 100000} {
 		t.Run(fmt.Sprintf("%d characters", length), func(t *testing.T) {
+			t.Parallel()
 			g := NewWithT(t)
 			srv := newTargetServer(t)
 			ns := newNamespace(t)
@@ -51,13 +53,14 @@ func TestARequestedAtValueOfAnyLengthRunsOneRoundAndIsRecordedBounded(t *testing
 					WithTimeout(timeout).WithPolling(poll).Should(Equal(monitoringv1alpha1.RequestedAtToken(value)))
 				g.Expect(utf8.RuneCountInString(get(g, hc).Status.LastHandledRequestedAt)).To(BeNumerically("<=", monitoringv1alpha1.MaxRequestedAtLength))
 				// One round per request, and none after it: no loop against the endpoint.
-				g.Consistently(func() int { return srv.hitCount("/status/200") }).WithTimeout(2 * time.Second).WithPolling(poll).Should(Equal(2 + i))
+				g.Consistently(func() int { return srv.hitCount("/status/200") }).WithTimeout(time.Second).WithPolling(poll).Should(Equal(2 + i))
 			}
 		})
 	}
 }
 
 func TestAMissingSecretWithTheLongestNamesSaysSecretNotFound(t *testing.T) {
+	t.Parallel() // each in a namespace of its own, with targets of its own
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
@@ -133,6 +136,7 @@ func refuseDownTargets(t *testing.T, g Gomega, ns string, probe *monitoringv1alp
 }
 
 func TestARefusedStatusWriteIsReportedOnceAndRoundsKeepTheirInterval(t *testing.T) {
+	t.Parallel() // each in a namespace of its own, with targets of its own
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
@@ -177,6 +181,7 @@ func TestARefusedStatusWriteIsReportedOnceAndRoundsKeepTheirInterval(t *testing.
 }
 
 func TestThirtyTargetsGoingDownInOneRoundGiveThirtyEventsNamingThem(t *testing.T) {
+	t.Parallel() // each in a namespace of its own, with targets of its own
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
@@ -203,6 +208,7 @@ func TestThirtyTargetsGoingDownInOneRoundGiveThirtyEventsNamingThem(t *testing.T
 // The largest spec the API allows: 500 targets whose URLs use the whole URL
 // budget, with the longest names. Its status is written, not refused.
 func TestFiveHundredTargetsWithTheLongestURLsAreWritten(t *testing.T) {
+	t.Parallel() // each in a namespace of its own, with targets of its own
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
