@@ -69,12 +69,6 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-func must(err error) {
-	if err != nil {
-		panic(err)
-	}
-}
-
 // newNamespace creates a namespace for one test and deletes it afterwards.
 func newNamespace(t *testing.T) string {
 	t.Helper()

@@ -64,8 +64,8 @@ const (
 	EventStatusWriteRejected = "StatusWriteRejected"
 )
 
-// TargetAnnotation, on the operator's events about a target, holds the target's
-// name; the operator's event budget is kept per target by it.
+// TargetAnnotation is the annotation that, on the operator's events about a
+// target, holds the target's name; the event budget is kept per target by it.
 const TargetAnnotation = "monitoring.healthcheck.dev/target"
 
 // RequestedAtAnnotation asks for a round at once when set to a new value, such as

@@ -42,13 +42,13 @@ type Message struct {
 type DropReason string
 
 const (
-	// DropQueueFull: the receiver's queue already held QueueSize messages.
+	// DropQueueFull means the receiver's queue already held QueueSize messages.
 	DropQueueFull DropReason = "QueueFull"
-	// DropTooManyReceivers: MaxReceivers other receivers were active.
+	// DropTooManyReceivers means MaxReceivers other receivers were active.
 	DropTooManyReceivers DropReason = "TooManyReceivers"
-	// DropGaveUp: every attempt failed, or the URL is invalid.
+	// DropGaveUp means every attempt failed, or the URL is invalid.
 	DropGaveUp DropReason = "GaveUp"
-	// DropShutdown: delivery stopped, with the message queued or in flight.
+	// DropShutdown means delivery stopped, with the message queued or in flight.
 	DropShutdown DropReason = "Shutdown"
 )
 

@@ -70,11 +70,11 @@ func Start(opts ...Option) (*Env, error) {
 		return nil, err
 	}
 	env := &Env{Environment: &envtest.Environment{CRDs: crds, ErrorIfCRDPathMissing: true}, Scheme: scheme}
-	if env.Config, err = env.Environment.Start(); err != nil {
+	if env.Config, err = env.Start(); err != nil {
 		return nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	if env.Client, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
-		_ = env.Environment.Stop()
+		_ = env.Stop()
 		return nil, fmt.Errorf("creating a client: %w", err)
 	}
 	return env, nil
