@@ -15,7 +15,6 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
@@ -86,12 +85,8 @@ func TestSigtermWithChecksInFlightExitsPromptly(t *testing.T) {
 	build := exec.Command("go", "build", "-o", manager, "../../cmd/manager")
 	build.Stderr = os.Stderr
 	g.Expect(build.Run()).To(Succeed())
-	user, err := env.AddUser(envtest.User{Name: "operator", Groups: []string{"system:masters"}}, nil)
-	g.Expect(err).NotTo(HaveOccurred())
-	kubeconfig, err := user.KubeConfig()
-	g.Expect(err).NotTo(HaveOccurred())
 	kubeconfigPath := filepath.Join(t.TempDir(), "kubeconfig")
-	g.Expect(os.WriteFile(kubeconfigPath, kubeconfig, 0o600)).To(Succeed())
+	g.Expect(env.WriteKubeconfig(kubeconfigPath, "operator")).To(Succeed())
 
 	cmd := exec.Command(manager, "--kubeconfig", kubeconfigPath, "--health-probe-bind-address=0", "--metrics-bind-address=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
