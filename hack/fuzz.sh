@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # fuzz.sh FUZZTIME PACKAGE:TARGET... runs each fuzz target for FUZZTIME.
 #
+# With FUZZ_FRESH_CACHE=1 (as `make test` runs it), each target starts from its
+# seed corpus alone, in a fresh cache directory, instead of Go's cache of every
+# input earlier runs found interesting: that cache grows with every run on a
+# machine, and replaying it ("gathering baseline coverage") counts against
+# FUZZTIME, until a short run spends all of it there and fails.
+#
 # Go's fuzzing coordinator can fail a run that found nothing with a bare
 # "context deadline exceeded" when -fuzztime's deadline falls while a worker is
 # busy (seen here on FuzzParseCIDRList, once in many runs). Such a run is tried
@@ -9,11 +15,17 @@ set -uo pipefail
 
 fuzztime=$1
 shift
+cache_args=()
+if [ "${FUZZ_FRESH_CACHE:-}" = 1 ]; then
+	cache=$(mktemp -d)
+	trap 'rm -rf "$cache"' EXIT
+	cache_args=(-args "-test.fuzzcachedir=$cache")
+fi
 for t in "$@"; do
 	pkg=${t%%:*} name=${t#*:}
 	for attempt in 1 2; do
 		echo ">> fuzzing $name in $pkg for $fuzztime"
-		out=$(go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "$pkg" 2>&1)
+		out=$(go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "$pkg" "${cache_args[@]}" 2>&1)
 		rc=$?
 		echo "$out"
 		[ "$rc" -eq 0 ] && break
