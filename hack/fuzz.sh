@@ -9,8 +9,9 @@
 #
 # Go's fuzzing coordinator can fail a run that found nothing with a bare
 # "context deadline exceeded" when -fuzztime's deadline falls while a worker is
-# busy (seen here on FuzzParseCIDRList, once in many runs). Such a run is tried
-# once more; any other failure, and any run that wrote a failing input, fails.
+# busy (seen here on FuzzParseCIDRList, and on FuzzLoadManifests when a worker
+# spent seconds on one input just then). Such a run is tried again, up to three
+# times in all; any other failure, and any run that wrote a failing input, fails.
 set -uo pipefail
 
 fuzztime=$1
@@ -23,15 +24,15 @@ if [ "${FUZZ_FRESH_CACHE:-}" = 1 ]; then
 fi
 for t in "$@"; do
 	pkg=${t%%:*} name=${t#*:}
-	for attempt in 1 2; do
+	for attempt in 1 2 3; do
 		echo ">> fuzzing $name in $pkg for $fuzztime"
 		out=$(go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "$pkg" "${cache_args[@]}" 2>&1)
 		rc=$?
 		echo "$out"
 		[ "$rc" -eq 0 ] && break
-		if [ "$attempt" -eq 1 ] && grep -qx $'\tcontext deadline exceeded\|    context deadline exceeded' <<<"$out" &&
+		if [ "$attempt" -lt 3 ] && grep -qx $'\tcontext deadline exceeded\|    context deadline exceeded' <<<"$out" &&
 			! grep -q 'Failing input written' <<<"$out"; then
-			echo ">> $name: Go's fuzzing coordinator stopped on its own deadline, having found nothing; once more"
+			echo ">> $name: Go's fuzzing coordinator stopped on its own deadline, having found nothing; again"
 			continue
 		fi
 		exit 1
