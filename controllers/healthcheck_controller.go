@@ -78,6 +78,9 @@ type HealthCheckReconciler struct {
 	// refused remembers, per HealthCheck, the last status write the API server
 	// refused, so that a refusal repeated every round is reported once.
 	refused sync.Map // types.NamespacedName -> string
+	// written remembers, per HealthCheck, the lastRunTime of its last status
+	// write, to tell a cached copy that has not seen that write yet.
+	written sync.Map // types.NamespacedName -> time.Time
 }
 
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
@@ -101,6 +104,13 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(hc))
 	ctx = ctrl.LoggerInto(ctx, log)
+	if r.cacheIsBehind(hc) {
+		// Read our own last write: a status compared with an older one would be
+		// written again, and rounds scheduled from it.
+		if err := r.APIReader.Get(ctx, req.NamespacedName, hc); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
 
 	base := hc.DeepCopy()
 	result, transitions, err := r.reconcile(ctx, hc)
@@ -119,6 +129,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 		if roundWritten(&base.Status, &hc.Status) {
 			r.refused.Delete(req.NamespacedName) // a later refusal is news again
+			r.written.Store(req.NamespacedName, hc.Status.LastRunTime.Time)
 		}
 		log.V(1).Info("Wrote status")
 	}
@@ -126,6 +137,17 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	// cannot announce a transition twice.
 	r.notify(ctx, hc, transitions)
 	return result, nil
+}
+
+// cacheIsBehind tells whether hc, read from the cache, predates this process's
+// last status write of it.
+func (r *HealthCheckReconciler) cacheIsBehind(hc *monitoringv1alpha1.HealthCheck) bool {
+	v, ok := r.written.Load(client.ObjectKeyFromObject(hc))
+	if !ok {
+		return false
+	}
+	last := hc.Status.LastRunTime
+	return last == nil || last.Time.Before(v.(time.Time))
 }
 
 // roundWritten tells whether a status write carried a finished round, not just
@@ -247,6 +269,7 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.Metrics.forget(key)
 	r.budget.forget(key)
 	r.refused.Delete(key)
+	r.written.Delete(key)
 }
 
 // nextRun is when the HealthCheck's next round is due: at once for a spec not yet
