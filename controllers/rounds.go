@@ -51,6 +51,9 @@ type rounds struct {
 	mu      sync.Mutex
 	base    context.Context
 	stopAll context.CancelFunc
+	// stopped is set once Start is stopping: no round starts after it, so that
+	// no wg.Add races Start's wg.Wait.
+	stopped bool
 	current map[types.NamespacedName]*round
 	// latest remembers the latest round of each HealthCheck started in this
 	// process, since status, which also records it, is not written after every
@@ -86,6 +89,9 @@ func newRounds(check resolve.RunFunc, clk clock.PassiveClock) *rounds {
 // Start blocks until ctx ends, then cancels all rounds and waits for them.
 func (r *rounds) Start(ctx context.Context) error {
 	<-ctx.Done()
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
 	r.stopAll()
 	r.wg.Wait()
 	return nil
@@ -100,6 +106,9 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stopped {
+		return // the manager is stopping
+	}
 	if old := r.current[key]; old != nil {
 		old.cancel()
 	}
