@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // The event budget. Every transition of a target is an event, within a budget
@@ -140,13 +141,22 @@ func (b *eventBudget) spend(key types.NamespacedName, target string) (emit, ranO
 	return false, t.silenced == 1, 0
 }
 
-// keep drops the budgets of targets a HealthCheck no longer has.
-func (b *eventBudget) keep(key types.NamespacedName, names map[string]bool) {
+// keep drops the budgets of targets a HealthCheck no longer has. Only targets
+// that changed state have a budget, so a steady HealthCheck costs nothing here.
+func (b *eventBudget) keep(key types.NamespacedName, targets []resolve.Target) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for name := range b.targets[key] {
+	budgets := b.targets[key]
+	if len(budgets) == 0 {
+		return
+	}
+	names := make(map[string]bool, len(targets))
+	for _, t := range targets {
+		names[t.Name] = true
+	}
+	for name := range budgets {
 		if !names[name] {
-			delete(b.targets[key], name)
+			delete(budgets, name)
 		}
 	}
 }

@@ -176,7 +176,7 @@ func (r *HealthCheckReconciler) reportRefusal(ctx context.Context, hc *monitorin
 		return
 	}
 	var fields []string
-	if status, ok := err.(apierrors.APIStatus); ok && status.Status().Details != nil {
+	if status := apierrors.APIStatus(nil); errors.As(err, &status) && status.Status().Details != nil {
 		for _, cause := range status.Status().Details.Causes {
 			if cause.Field != "" && !slices.Contains(fields, cause.Field) {
 				fields = append(fields, cause.Field)
@@ -220,11 +220,7 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.targets)
-	names := make(map[string]bool, len(rnd.targets))
-	for _, t := range rnd.targets {
-		names[t.Name] = true
-	}
-	r.budget.keep(client.ObjectKeyFromObject(hc), names)
+	r.budget.keep(client.ObjectKeyFromObject(hc), rnd.targets)
 	return transitions
 }
 

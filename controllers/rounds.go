@@ -58,15 +58,15 @@ type rounds struct {
 	// latest remembers the latest round of each HealthCheck started in this
 	// process, since status, which also records it, is not written after every
 	// round, and a write may even be refused.
-	latest map[types.NamespacedName]started
+	latest map[types.NamespacedName]lastRound
 	// requested marks HealthChecks whose next round is due at once, such as after
 	// a Secret they use changed.
 	requested map[types.NamespacedName]bool
 	wg        sync.WaitGroup
 }
 
-// started is what the schedule needs to know of a round that started.
-type started struct {
+// lastRound is what the schedule needs to know of the latest round started.
+type lastRound struct {
 	generation  int64
 	requestedAt string
 	at          time.Time
@@ -81,7 +81,7 @@ func newRounds(check resolve.RunFunc, clk clock.PassiveClock) *rounds {
 		base:      base,
 		stopAll:   cancel,
 		current:   map[types.NamespacedName]*round{},
-		latest:    map[types.NamespacedName]started{},
+		latest:    map[types.NamespacedName]lastRound{},
 		requested: map[types.NamespacedName]bool{},
 	}
 }
@@ -125,7 +125,7 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 		rnd.lag = max(rnd.started.Sub(due), 0)
 	}
 	r.current[key] = rnd
-	r.latest[key] = started{generation: rnd.generation, requestedAt: rnd.requestedAt, at: rnd.started}
+	r.latest[key] = lastRound{generation: rnd.generation, requestedAt: rnd.requestedAt, at: rnd.started}
 	delete(r.requested, key)
 	wakeObj := &monitoringv1alpha1.HealthCheck{}
 	wakeObj.Namespace, wakeObj.Name = hc.Namespace, hc.Name
@@ -173,7 +173,7 @@ func (r *rounds) takeFinished(key types.NamespacedName) *round {
 }
 
 // latestStarted is hc's latest round started in this process.
-func (r *rounds) latestStarted(key types.NamespacedName) (started, bool) {
+func (r *rounds) latestStarted(key types.NamespacedName) (lastRound, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.latest[key]

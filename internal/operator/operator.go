@@ -165,7 +165,7 @@ func New(cfg *rest.Config, o Options, opts ...Option) (ctrl.Manager, error) {
 		HealthProbeBindAddress: o.ProbeAddr,
 		PprofBindAddress:       o.PprofAddr,
 		LeaderElection:         o.LeaderElect,
-		LeaderElectionID:       LeaseName(shard),
+		LeaderElectionID:       leaseName(shard),
 		// Stop checking at once when leadership is lost, so a new leader never races us.
 		LeaderElectionReleaseOnCancel: true,
 	}
@@ -202,8 +202,8 @@ func New(cfg *rest.Config, o Options, opts ...Option) (ctrl.Manager, error) {
 	return mgr, nil
 }
 
-// LeaseName is the leader election lease of a shard's replicas.
-func LeaseName(shard controllers.Shard) string {
+// leaseName is the leader election lease of a shard's replicas.
+func leaseName(shard controllers.Shard) string {
 	if shard.Total > 1 {
 		return "healthcheck-operator-shard-" + shard.String() + ".monitoring.healthcheck.dev"
 	}
