@@ -28,6 +28,12 @@ const (
 	// MaxRequestedAtLength is the longest status.lastHandledRequestedAt; longer
 	// annotation values are recorded in the bounded form of RequestedAtToken.
 	MaxRequestedAtLength = 256
+	// MaxAssertions is the most assertions one target may have.
+	MaxAssertions = 16
+	// MaxExpressionLength is the longest CEL expression of an assertion.
+	MaxExpressionLength = 1024
+	// MaxAssertionMessageLength is the longest message of an assertion.
+	MaxAssertionMessageLength = 256
 	// MaxConditions is the most conditions status holds.
 	MaxConditions = 8
 	// MaxConditionMessageLength is metav1.Condition's bound on a message.

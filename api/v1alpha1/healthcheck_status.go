@@ -22,7 +22,7 @@ const (
 )
 
 // CheckReason classifies the outcome of a target's last check.
-// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;BodyMismatch;CertificateExpiring;SecretNotFound
+// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;BodyMismatch;CertificateExpiring;SecretNotFound;AssertionFailed;NotServing
 type CheckReason string
 
 // Check reasons.
@@ -54,6 +54,12 @@ const (
 	CheckCertificateExpiring CheckReason = "CertificateExpiring"
 	// CheckSecretNotFound means the target was not checked because a header's Secret or key is missing.
 	CheckSecretNotFound CheckReason = "SecretNotFound"
+	// CheckAssertionFailed is an answer that failed one of the target's assertions,
+	// or one whose assertion could not be evaluated (the message says which).
+	CheckAssertionFailed CheckReason = "AssertionFailed"
+	// CheckNotServing is a gRPC health answer other than SERVING: NOT_SERVING,
+	// UNKNOWN or SERVICE_UNKNOWN.
+	CheckNotServing CheckReason = "NotServing"
 )
 
 // AllCheckReasons lists every CheckReason, in the order of the schema's enum;
@@ -61,7 +67,7 @@ const (
 var AllCheckReasons = []CheckReason{
 	CheckOK, CheckSlowResponse, CheckUnexpectedStatus, CheckTimeout, CheckConnectionRefused,
 	CheckDNSError, CheckTLSError, CheckNetworkError, CheckBlocked, CheckBodyMismatch,
-	CheckCertificateExpiring, CheckSecretNotFound,
+	CheckCertificateExpiring, CheckSecretNotFound, CheckAssertionFailed, CheckNotServing,
 }
 
 // HealthCheckStatus is the observed state of a HealthCheck.
@@ -178,7 +184,8 @@ type TargetStatus struct {
 	// +required
 	State TargetState `json:"state"`
 
-	// StatusCode is the HTTP status code of the last check, 0 when there was no response.
+	// StatusCode is the HTTP status code of the last check, 0 when there was no
+	// response and for tcp, tls, grpc and grpcs targets.
 	// +optional
 	StatusCode int32 `json:"statusCode"`
 

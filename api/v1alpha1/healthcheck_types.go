@@ -80,7 +80,7 @@ type HealthCheckSpec struct {
 	// +kubebuilder:validation:Maximum=10
 	SuccessThreshold int32 `json:"successThreshold,omitempty"`
 
-	// CertificateExpiryThreshold, when set, flags https targets whose certificate
+	// CertificateExpiryThreshold, when set, flags https, tls and grpcs targets whose certificate
 	// expires within it, such as 168h: their reason becomes CertificateExpiring,
 	// the Degraded condition turns True and a CertificateExpiring event is emitted.
 	// +optional
@@ -98,17 +98,35 @@ type HealthCheckSpec struct {
 	Suspend bool `json:"suspend,omitempty"`
 }
 
-// Target is one URL to check.
+// Target is one URL to check. Fields that only HTTP has (method,
+// expectedStatusCodes, bodyContains, bodyMatches, headers, followRedirects) are
+// rejected on tcp, tls, grpc and grpcs URLs, which must name a port.
 // +kubebuilder:validation:XValidation:rule="!(has(self.method) && self.method == 'HEAD' && (has(self.bodyContains) || has(self.bodyMatches)))",message="bodyContains and bodyMatches need method GET: a HEAD answer has no body"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.method) || self.method == 'GET'",messageExpression="'method applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".method"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.expectedStatusCodes) || self.expectedStatusCodes == ['200-299']",messageExpression="'expectedStatusCodes applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".expectedStatusCodes"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.bodyContains)",messageExpression="'bodyContains applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".bodyContains"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.bodyMatches)",messageExpression="'bodyMatches applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".bodyMatches"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.headers)",messageExpression="'headers applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".headers"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.followRedirects) || self.followRedirects",messageExpression="'followRedirects applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".followRedirects"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !isURL(self.url) || url(self.url).getPort() != ''",messageExpression="'a ' + self.url.split('://')[0].lowerAscii() + ':// URL needs a port, such as ' + self.url.split('://')[0].lowerAscii() + '://db.example:5432'",fieldPath=".url"
+// +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls)://') || !isURL(self.url) || url(self.url).getEscapedPath() in ['', '/']",messageExpression="'a ' + self.url.split('://')[0].lowerAscii() + ':// URL has no path'",fieldPath=".url"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
 type Target struct {
-	// URL is the absolute http or https URL to request. Credentials in the URL are
-	// rejected: send them in a header whose value comes from a Secret.
+	// URL is the absolute URL to check; its scheme chooses the protocol:
+	//   - http:// and https:// send an HTTP request;
+	//   - tcp://HOST:PORT opens a TCP connection;
+	//   - tls://HOST:PORT opens a TCP connection and completes a TLS handshake with
+	//     HOST as the server name, verified like https;
+	//   - grpc://HOST:PORT[/SERVICE] and grpcs://HOST:PORT[/SERVICE] call the gRPC
+	//     Health Checking Protocol (grpc.health.v1.Health/Check) for SERVICE, or for
+	//     the whole server without one.
+	// Credentials in the URL are rejected: send them in a header whose value comes
+	// from a Secret.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[hH][tT][tT][pP][sS]?://')",message="url must be an absolute http:// or https:// URL"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('^[hH][tT][tT][pP][sS]?://') || (isURL(self) && url(self).getHostname() != '')",message="url must have a host"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(?i)(https?|tcp|tls|grpcs?)://')",message="url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(?i)(https?|tcp|tls|grpcs?)://') || (isURL(self) && url(self).getHostname() != '')",message="url must have a host"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')",message="url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef"
 	URL string `json:"url"`
 
@@ -170,9 +188,24 @@ type Target struct {
 	// +kubebuilder:default=true
 	FollowRedirects *bool `json:"followRedirects,omitempty"`
 
-	// TLS tunes certificate verification for https targets.
+	// TLS tunes certificate verification, and the client certificate, for https,
+	// tls and grpcs targets.
 	// +optional
 	TLS *TLSSpec `json:"tls,omitempty"`
+
+	// Assertions are CEL expressions over the answer that must all be true for it to
+	// count as good, evaluated in order after expectedStatusCodes, bodyContains and
+	// bodyMatches; the first false one fails the check with reason AssertionFailed.
+	// The variable response has code (int, 0 for non-HTTP checks), headers (map of
+	// lower-cased names to values, repeated ones joined with ", "), body (string,
+	// the first 1 MiB), json (the body parsed as JSON, null when it is not),
+	// latency (duration), tls (notAfter and version, for https, tls and grpcs) and
+	// grpc (status, for grpc and grpcs). The Kubernetes CEL libraries (strings,
+	// lists, regex, url, quantity) are available, as in ValidatingAdmissionPolicy.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Assertions []Assertion `json:"assertions,omitempty"`
 
 	// Headers are sent with every request of this target.
 	// +optional
@@ -180,6 +213,24 @@ type Target struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=10
 	Headers []HTTPHeader `json:"headers,omitempty"`
+}
+
+// Assertion is a CEL expression that an answer must satisfy.
+type Assertion struct {
+	// Expression is a CEL expression over the variable response that must evaluate
+	// to true, such as response.json.status == "UP". An expression that does not
+	// compile, or is not boolean, makes the HealthCheck's Ready condition False
+	// with reason InvalidSpec before anything is checked.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Expression string `json:"expression"`
+
+	// Message says what a failure means, such as "actuator reports UP"; status and
+	// events show it when the expression is false. Defaults to the expression.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
 }
 
 // HTTPHeader is a request header with a literal value or one read from a Secret.
@@ -237,7 +288,8 @@ type NotifySpec struct {
 	WebhookSecretRef SecretKeySelector `json:"webhookSecretRef"`
 }
 
-// TLSSpec tunes how a target's certificate is verified.
+// TLSSpec tunes TLS for https, tls and grpcs targets: how the server's
+// certificate is verified, and which client certificate is presented.
 // +kubebuilder:validation:XValidation:rule="!(has(self.insecureSkipVerify) && self.insecureSkipVerify && has(self.caBundleSecretRef))",message="caBundleSecretRef has no effect with insecureSkipVerify"
 type TLSSpec struct {
 	// InsecureSkipVerify accepts any certificate. Opt-in, and shown in the target's
@@ -249,4 +301,21 @@ type TLSSpec struct {
 	// holding PEM certificates that replace the system roots for this target.
 	// +optional
 	CABundleSecretRef *SecretKeySelector `json:"caBundleSecretRef,omitempty"`
+
+	// ClientCertificateSecretRef names a Secret of type kubernetes.io/tls in the
+	// HealthCheck's namespace whose tls.crt and tls.key are presented as the client
+	// certificate (mutual TLS) to https, tls and grpcs targets. It is read every
+	// round, so a rotated certificate is used from the next round; the key never
+	// appears in status, events, logs or metrics.
+	// +optional
+	ClientCertificateSecretRef *SecretReference `json:"clientCertificateSecretRef,omitempty"`
+}
+
+// SecretReference names a Secret in the HealthCheck's namespace.
+type SecretReference struct {
+	// Name is the Secret's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }

@@ -87,6 +87,13 @@ type Target struct {
 	BodyContains string
 	// BodyMatches, if set, must match the first MaxAssertedBodyBytes of the body.
 	BodyMatches *regexp.Regexp
+	// Assertions, if set, judge the answer after its status code and body
+	// checks passed; a failure is ReasonAssertionFailed.
+	Assertions Assertions
+	// ClientCertificate and ClientKey, if set, are the PEM certificate chain and
+	// private key presented to https, tls and grpcs servers that ask for a
+	// client certificate. The key never appears in any Result or error text.
+	ClientCertificate, ClientKey []byte
 }
 
 // MaxAssertedBodyBytes is how much of a body is read when a target asserts on

@@ -38,6 +38,12 @@ const (
 	// ReasonBodyMismatch means an expected status code came with a body that did
 	// not contain Target.BodyContains or match Target.BodyMatches.
 	ReasonBodyMismatch Reason = "BodyMismatch"
+	// ReasonAssertionFailed means one of Target.Assertions did not hold, or could
+	// not be evaluated (Result.Assertion says which).
+	ReasonAssertionFailed Reason = "AssertionFailed"
+	// ReasonNotServing means a gRPC health check answered NOT_SERVING, UNKNOWN or
+	// SERVICE_UNKNOWN.
+	ReasonNotServing Reason = "NotServing"
 )
 
 // AllReasons lists every Reason, e.g. for building a status enum or metrics
@@ -45,7 +51,7 @@ const (
 var AllReasons = []Reason{
 	ReasonOK, ReasonSlowResponse, ReasonUnexpectedStatus, ReasonTimeout,
 	ReasonConnectionRefused, ReasonDNSError, ReasonTLSError, ReasonNetworkError,
-	ReasonBlocked, ReasonBodyMismatch,
+	ReasonBlocked, ReasonBodyMismatch, ReasonAssertionFailed, ReasonNotServing,
 }
 
 // MaxMessageLength bounds Result.Message in runes so it always fits a status field.
@@ -90,6 +96,13 @@ type Result struct {
 	// CertificateExpiresAt is when the leaf certificate of the last TLS
 	// connection expires; nil for http:// targets and failed handshakes.
 	CertificateExpiresAt *time.Time
+	// Seen is what a check without an HTTP status code saw, for reports: OPEN
+	// (tcp), TLS (tls), or the gRPC health status (SERVING, NOT_SERVING, UNKNOWN,
+	// SERVICE_UNKNOWN); empty for http and https and when nothing answered.
+	Seen string
+	// Assertion is the assertion that failed the check; nil unless Reason is
+	// ReasonAssertionFailed.
+	Assertion *FailedAssertion
 }
 
 // OK reports whether the check succeeded: an expected status code, fast or slow.
