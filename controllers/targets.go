@@ -13,23 +13,46 @@ import (
 )
 
 // resolveTargets resolves hc's targets for a round (resolve.Targets), reading
-// Secret values straight from the API server.
+// Secret values straight from the API server, each Secret once per round
+// however many keys of it the targets use (a client certificate is two).
 func resolveTargets(ctx context.Context, secrets client.Reader, hc *monitoringv1alpha1.HealthCheck) ([]resolve.Target, error) {
+	read := map[string]*corev1.Secret{} // nil: the Secret does not exist
 	return resolve.Targets(hc.Spec, func(ref monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
-		return secretValue(ctx, secrets, hc.Namespace, ref)
+		s, seen := read[ref.Name]
+		if !seen {
+			var err error
+			if s, err = getSecret(ctx, secrets, hc.Namespace, ref.Name); err != nil {
+				return "", false, err
+			}
+			read[ref.Name] = s
+		}
+		if s == nil {
+			return "", false, nil
+		}
+		v, ok := s.Data[ref.Key]
+		return string(v), ok, nil
 	})
 }
 
 // secretValue reads one key of a Secret in namespace. found is false when the
 // Secret or the key does not exist.
 func secretValue(ctx context.Context, secrets client.Reader, namespace string, ref monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
-	var s corev1.Secret
-	if err := secrets.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &s); err != nil {
-		if apierrors.IsNotFound(err) {
-			return "", false, nil
-		}
-		return "", false, fmt.Errorf("reading Secret %s/%s: %w", namespace, ref.Name, err)
+	s, err := getSecret(ctx, secrets, namespace, ref.Name)
+	if s == nil || err != nil {
+		return "", false, err
 	}
 	v, ok := s.Data[ref.Key]
 	return string(v), ok, nil
+}
+
+// getSecret reads a Secret of namespace; nil without error when it does not exist.
+func getSecret(ctx context.Context, secrets client.Reader, namespace, name string) (*corev1.Secret, error) {
+	var s corev1.Secret
+	if err := secrets.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
+	}
+	return &s, nil
 }

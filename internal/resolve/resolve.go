@@ -1,8 +1,8 @@
 // Package resolve turns a HealthCheck's spec into the one ordered list of
 // resolved targets that the rest of the pipeline reads: defaults applied,
-// regular expressions compiled, Secret values looked up, and each target either
-// checkable or skipped with a reason. Check runs that list and returns results
-// aligned with it. The operator and the kubectl plugin both use it, so a target
+// regular expressions and CEL assertions compiled, Secret values looked up,
+// and each target either checkable or skipped with a reason. Check runs that
+// list and returns results aligned with it. The operator and the kubectl plugin both use it, so a target
 // means the same to both.
 package resolve
 
@@ -13,7 +13,10 @@ import (
 	"regexp"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/assert"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 )
 
@@ -106,6 +109,15 @@ func One(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, s
 			return Target{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: bodyMatches: %v", r.Name, err)}
 		}
 	}
+	// Compiled programs are cached by content, so a spec that does not change is
+	// compiled once, however many rounds resolve it.
+	program, err := assert.Compile(t.Assertions)
+	if err != nil {
+		return Target{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: %v", r.Name, err)}
+	}
+	if program != nil {
+		r.Check.Assertions = program
+	}
 	// secret reads ref for what; skipped reports whether the target was skipped.
 	secret := func(ref monitoringv1alpha1.SecretKeySelector, what string) (value string, skipped bool, err error) {
 		v, found, err := secrets(ref)
@@ -130,6 +142,22 @@ func One(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, s
 				return r, err
 			}
 			r.Check.CABundle = []byte(bundle)
+		}
+		if ref := t.TLS.ClientCertificateSecretRef; ref != nil {
+			keys := [...]struct {
+				key, what string
+				into      *[]byte
+			}{
+				{corev1.TLSCertKey, "the client certificate", &r.Check.ClientCertificate},
+				{corev1.TLSPrivateKeyKey, "the client certificate's key", &r.Check.ClientKey},
+			}
+			for _, k := range keys {
+				v, skipped, err := secret(monitoringv1alpha1.SecretKeySelector{Name: ref.Name, Key: k.key}, k.what)
+				if err != nil || skipped {
+					return r, err
+				}
+				*k.into = []byte(v)
+			}
 		}
 	}
 	for _, h := range t.Headers {

@@ -114,3 +114,51 @@ func TestCheckAlignsResultsWithTheResolvedTargets(t *testing.T) {
 		t.Errorf("each: %v", seen)
 	}
 }
+
+func TestAnAssertionThatDoesNotCompileIsAnInvalidSpecNamingTheTarget(t *testing.T) {
+	target := monitoringv1alpha1.Target{URL: "https://a.example/", Name: "shop", Assertions: []monitoringv1alpha1.Assertion{
+		{Expression: "response.code == 200"},
+		{Expression: "response.json.status =="},
+	}}
+	_, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, nil)
+	var invalid *InvalidSpecError
+	if !errors.As(err, &invalid) || !strings.HasPrefix(invalid.Msg, "target shop: assertions[1].expression: ") {
+		t.Fatalf("got %v, want an InvalidSpecError naming target shop and assertions[1]", err)
+	}
+}
+
+func TestAssertionsAreCompiledOncePerContent(t *testing.T) {
+	target := monitoringv1alpha1.Target{URL: "https://a.example/", Assertions: []monitoringv1alpha1.Assertion{{Expression: "response.code == 200"}}}
+	first, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, nil)
+	if err != nil || first.Check.Assertions == nil {
+		t.Fatalf("first resolve: %+v, %v", first, err)
+	}
+	again, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, nil)
+	if err != nil || again.Check.Assertions != first.Check.Assertions {
+		t.Fatal("resolving the same assertions again must reuse the compiled program")
+	}
+	none, err := One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "https://a.example/"}, nil)
+	if err != nil || none.Check.Assertions != nil {
+		t.Fatalf("a target without assertions must have a nil Assertions interface, got %#v", none.Check.Assertions)
+	}
+}
+
+func TestTheClientCertificateIsReadFromTheTLSSecretsKeys(t *testing.T) {
+	lookup := func(ref monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
+		if ref.Name != "client" {
+			return "", false, nil
+		}
+		return map[string]string{"tls.crt": "CERT", "tls.key": "KEY"}[ref.Key], ref.Key == "tls.crt" || ref.Key == "tls.key", nil
+	}
+	tlsSpec := func(name string) *monitoringv1alpha1.TLSSpec {
+		return &monitoringv1alpha1.TLSSpec{ClientCertificateSecretRef: &monitoringv1alpha1.SecretReference{Name: name}}
+	}
+	p, err := One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TLS: tlsSpec("client")}, lookup)
+	if err != nil || string(p.Check.ClientCertificate) != "CERT" || string(p.Check.ClientKey) != "KEY" {
+		t.Fatalf("client certificate: %+v, %v", p.Check, err)
+	}
+	p, err = One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TLS: tlsSpec("gone")}, lookup)
+	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `Secret "gone" has no key "tls.crt" for the client certificate` {
+		t.Fatalf("missing client certificate Secret: %+v, %v", p, err)
+	}
+}
