@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -21,12 +20,10 @@ func withSecretHeader(hc *monitoringv1alpha1.HealthCheck, secretName string) *mo
 	return hc
 }
 
+// createSecret creates a Secret whose key "key" holds apiKey.
 func createSecret(t *testing.T, ns, name string) {
 	t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: map[string]string{"key": apiKey}}
-	if err := k8sClient.Create(context.Background(), s); err != nil {
-		t.Fatalf("creating Secret: %v", err)
-	}
+	createSecretData(t, ns, name, corev1.SecretTypeOpaque, map[string][]byte{"key": []byte(apiKey)})
 }
 
 func TestHeaderFromSecretIsSentAndNeverShown(t *testing.T) {

@@ -3,12 +3,17 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
 // TestInvalidHealthChecksAreRejectedWithAClearMessage applies each invalid spec to
@@ -34,9 +39,9 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		{"targets missing", "interval: 30s", "spec.targets: Required value"},
 		{"501 targets", tooMany, "spec.targets: Too many: 501: must have at most 500 items"},
 		{"empty url", `targets: [{url: ""}]`, "spec.targets[0].url: Invalid value: \"\": spec.targets[0].url in body should be at least 1 chars long"},
-		{"relative url", `targets: [{url: /healthz}]`, "spec.targets[0].url: Invalid value: \"/healthz\": url must be an absolute http:// or https:// URL"},
-		{"ftp url", `targets: [{url: "ftp://example.com/x"}]`, "url must be an absolute http:// or https:// URL"},
-		{"file url", `targets: [{url: "file:///etc/passwd"}]`, "url must be an absolute http:// or https:// URL"},
+		{"relative url", `targets: [{url: /healthz}]`, "spec.targets[0].url: Invalid value: \"/healthz\": url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL"},
+		{"ftp url", `targets: [{url: "ftp://example.com/x"}]`, "url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL"},
+		{"file url", `targets: [{url: "file:///etc/passwd"}]`, "url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL"},
 		{"host-less url", `targets: [{url: "http:///healthz"}]`, "spec.targets[0].url: Invalid value: \"http:///healthz\": url must have a host"},
 		{"credentials in url", `targets: [{url: "https://user:pw@example.com/"}]`, "url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef"},
 		{"url too long", `targets: [{url: "` + longURL + `"}]`, "spec.targets[0].url: Too long: may not be more than 2048 bytes"},
@@ -63,6 +68,20 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		{"invalid body regexp", `targets: [{url: "http://a.example/", bodyMatches: "status\":(ok"}]`, "spec.targets[0].bodyMatches: Invalid value: \"string\": error parsing regexp: missing closing ): `status\":(ok` evaluating rule: bodyMatches must be a valid RE2 regular expression"},
 		{"body assertion with HEAD", `targets: [{url: "http://a.example/", method: HEAD, bodyContains: ok}]`, "spec.targets[0]: Invalid value: bodyContains and bodyMatches need method GET: a HEAD answer has no body"},
 		{"header without value", `targets: [{url: "http://a.example/", headers: [{name: X-Key}]}]`, "exactly one of value or valueFrom must be set"},
+		{"method on tcp", `targets: [{url: "tcp://db.example:5432", method: HEAD}]`, "spec.targets[0].method: Invalid value: method applies only to http:// and https:// URLs, not to tcp://"},
+		{"status codes on tls", `targets: [{url: "tls://db.example:5432", expectedStatusCodes: ["200"]}]`, "spec.targets[0].expectedStatusCodes: Invalid value: expectedStatusCodes applies only to http:// and https:// URLs, not to tls://"},
+		{"bodyContains on grpc", `targets: [{url: "grpc://api.example:9090", bodyContains: ok}]`, "spec.targets[0].bodyContains: Invalid value: bodyContains applies only to http:// and https:// URLs, not to grpc://"},
+		{"bodyMatches on grpcs", `targets: [{url: "grpcs://api.example:9090", bodyMatches: ok}]`, "spec.targets[0].bodyMatches: Invalid value: bodyMatches applies only to http:// and https:// URLs, not to grpcs://"},
+		{"headers on tcp", `targets: [{url: "TCP://db.example:5432", headers: [{name: X-Key, value: v}]}]`, "spec.targets[0].headers: Invalid value: headers applies only to http:// and https:// URLs, not to tcp://"},
+		{"followRedirects on tls", `targets: [{url: "tls://db.example:5432", followRedirects: false}]`, "spec.targets[0].followRedirects: Invalid value: followRedirects applies only to http:// and https:// URLs, not to tls://"},
+		{"tcp without a port", `targets: [{url: "tcp://db.example"}]`, "spec.targets[0].url: Invalid value: a tcp:// URL needs a port, such as tcp://db.example:5432"},
+		{"grpcs without a port", `targets: [{url: "grpcs://api.example/shop"}]`, "spec.targets[0].url: Invalid value: a grpcs:// URL needs a port, such as grpcs://db.example:5432"},
+		{"tls with a path", `targets: [{url: "tls://db.example:5432/x"}]`, "spec.targets[0].url: Invalid value: a tls:// URL has no path"},
+		{"17 assertions", "targets: [{url: \"http://a.example/\", assertions: [" + strings.Repeat("{expression: \"true\"},", 17) + "]}]", "spec.targets[0].assertions: Too many: 17: must have at most 16 items"},
+		{"empty expression", `targets: [{url: "http://a.example/", assertions: [{expression: ""}]}]`, "spec.targets[0].assertions[0].expression: Invalid value: \"\": spec.targets[0].assertions[0].expression in body should be at least 1 chars long"},
+		{"expression too long", `targets: [{url: "http://a.example/", assertions: [{expression: "` + strings.Repeat("a", 1025) + `"}]}]`, "spec.targets[0].assertions[0].expression: Too long: may not be more than 1024 bytes"},
+		{"assertion message too long", `targets: [{url: "http://a.example/", assertions: [{expression: "true", message: "` + strings.Repeat("a", 257) + `"}]}]`, "spec.targets[0].assertions[0].message: Too long: may not be more than 256 bytes"},
+		{"client certificate without a name", `targets: [{url: "tls://db.example:5432", tls: {clientCertificateSecretRef: {}}}]`, "spec.targets[0].tls.clientCertificateSecretRef.name: Required value"},
 		{"header with both values", `targets: [{url: "http://a.example/", headers: [{name: X-Key, value: v, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]`, "exactly one of value or valueFrom must be set"},
 	}
 	for i, tc := range cases {
@@ -83,6 +102,23 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 	}
 }
 
+// TestEverySchemeIsAcceptedWithTheSchemasDefaults shows that the defaults the
+// schema gives every target (method GET, expectedStatusCodes 200-299,
+// followRedirects) never trip the rules that reject HTTP fields on other schemes.
+func TestEverySchemeIsAcceptedWithTheSchemasDefaults(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	hc := newHealthCheck(ns, "schemes", "https://a.example/", "tcp://db.example:5432", "tls://db.example:5432/",
+		"grpc://api.example:9090", "grpcs://api.example:9090/shop.v1.Cart", "TCP://DB.example:5433")
+	hc.Spec.Suspend = true
+	hc.Spec.Targets[2].TLS = &monitoringv1alpha1.TLSSpec{ClientCertificateSecretRef: &monitoringv1alpha1.SecretReference{Name: "client"}}
+	hc.Spec.Targets[3].Assertions = []monitoringv1alpha1.Assertion{{Expression: `response.grpc.status == "SERVING"`}}
+	create(t, hc)
+	got := get(g, hc)
+	g.Expect(string(got.Spec.Targets[1].Method)).To(Equal("GET"))
+	g.Expect(got.Spec.Targets[1].ExpectedStatusCodes).To(Equal([]string{"200-299"}))
+}
+
 // TestValidHealthCheckIsDefaultedInTheSchema shows the defaults a user sees
 // after applying a minimal manifest: they live in the CRD, not in the operator.
 func TestValidHealthCheckIsDefaultedInTheSchema(t *testing.T) {
@@ -100,4 +136,25 @@ func TestValidHealthCheckIsDefaultedInTheSchema(t *testing.T) {
 	g.Expect(got.Spec.Timeout).To(BeNil(), "timeout defaults at run time, to 8s clamped to the interval")
 	g.Expect(string(got.Spec.Targets[0].Method)).To(Equal("GET"))
 	g.Expect(got.Spec.Targets[0].ExpectedStatusCodes).To(Equal([]string{"200-299"}))
+}
+
+// TestTheSamplesAreAccepted creates every sample in config/samples with a
+// server-side dry run: the API server validates them, nothing is checked.
+func TestTheSamplesAreAccepted(t *testing.T) {
+	ns := newNamespace(t)
+	files, err := filepath.Glob("../config/samples/monitoring_v1alpha1_*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("samples: %v, %v", files, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			g := NewWithT(t)
+			data, err := os.ReadFile(file)
+			g.Expect(err).NotTo(HaveOccurred())
+			obj := &unstructured.Unstructured{}
+			g.Expect(yaml.Unmarshal(data, &obj.Object)).To(Succeed())
+			obj.SetNamespace(ns)
+			g.Expect(k8sClient.Create(context.Background(), obj, client.DryRunAll)).To(Succeed())
+		})
+	}
 }

@@ -8,10 +8,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,6 +55,10 @@ func newTestCA(t testing.TB) *testCA {
 type leafOptions struct {
 	dnsNames []string // replaces the 127.0.0.1 IP SAN when set
 	expired  bool
+	// notAfter, when set, is when the certificate expires.
+	notAfter time.Time
+	// client makes a client certificate (for mTLS) instead of a server one.
+	client bool
 }
 
 // issue returns a server certificate signed by ca, or self-signed if ca is nil.
@@ -72,6 +79,14 @@ func issue(t testing.TB, ca *testCA, o leafOptions) tls.Certificate {
 	}
 	if o.expired {
 		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	}
+	if !o.notAfter.IsZero() {
+		tmpl.NotAfter = o.notAfter
+	}
+	if o.client {
+		tmpl.Subject.CommonName = "checker test client"
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		tmpl.IPAddresses = nil
 	}
 	parent, signer := tmpl, key
 	if ca != nil {
@@ -102,4 +117,67 @@ func newCertServer(t testing.TB, cert tls.Certificate) *httptest.Server {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// pemPair encodes cert's chain and key as Target.ClientCertificate and
+// ClientKey.
+func pemPair(t testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
+	t.Helper()
+	for _, der := range cert.Certificate {
+		certPEM = append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// pool is a certificate pool holding ca, for servers verifying clients.
+func (ca *testCA) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
+
+// tlsListener accepts TLS connections on 127.0.0.1 with cfg, completes each
+// handshake, then waits for the client to hang up (or for the handshake error
+// to have been sent). It returns the host:port and a channel that receives
+// each handshake's outcome and what the client offered.
+func tlsListener(t testing.TB, cfg *tls.Config) (string, <-chan tlsAccepted) {
+	t.Helper()
+	accepted := make(chan tlsAccepted, 16)
+	cfg = cfg.Clone()
+	var hello tlsAccepted
+	var mu sync.Mutex
+	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		hello.protos, hello.serverName = chi.SupportedProtos, chi.ServerName
+		mu.Unlock()
+		return nil, nil
+	}
+	url := tcpServer(t, func(conn net.Conn) {
+		tc := tls.Server(conn, cfg)
+		err := tc.Handshake()
+		mu.Lock()
+		a := hello
+		mu.Unlock()
+		a.err = err
+		select {
+		case accepted <- a:
+		default:
+		}
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, tc) // until the client's close_notify or hang-up
+	})
+	return strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"), accepted
+}
+
+// tlsAccepted is what tlsListener saw of one connection.
+type tlsAccepted struct {
+	err        error
+	protos     []string
+	serverName string
 }

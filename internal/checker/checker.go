@@ -1,12 +1,13 @@
-// Package checker is a pure HTTP health-check library: targets, a worker
-// count and a clock go in; classified results come out. It has no Kubernetes
+// Package checker is a pure health-check library: targets, a worker count and
+// a clock go in; classified results come out. It speaks HTTP(S), plain TCP,
+// TLS and the gRPC Health Checking Protocol, and has no Kubernetes
 // dependencies so it can be tested and reused on its own.
 //
 // Compared with a naive thread-pool checker it guarantees that a timed-out
-// request is really cancelled (connection closed, goroutine gone), that at
-// most a few KiB of any response body is ever read, and that every failure is
-// classified into a Reason with a message that never echoes secrets or bytes
-// sent by the server.
+// check is really cancelled (connection closed, goroutine gone), that at most
+// a few KiB of any answer is ever read unless assertions need more, and that
+// every failure is classified into a Reason with a message that never echoes
+// secrets or bytes sent by the server.
 //
 // Probes only connect where the outbound policy (Options.Policy) allows: it
 // is checked on every resolved address, redirect hops included, before any
@@ -55,7 +56,16 @@ type Header struct{ Name, Value string }
 
 // Target is one URL to check with its resolved settings.
 type Target struct {
-	// URL must be an absolute http:// or https:// URL.
+	// URL is absolute; its scheme (in any case) chooses the check:
+	//   - http://, https://: a GET or HEAD request, judged by status code and body.
+	//   - tcp://host:port: a TCP connection is opened, then closed.
+	//   - tls://host:port: a TCP connection and a TLS handshake, verified
+	//     like https, then closed.
+	//   - grpc://host:port[/service], grpcs://...: grpc.health.v1.Health/Check
+	//     for service (the path without its "/"; none means the whole
+	//     server), over plain HTTP/2 or TLS.
+	// Method, Headers, Expected and the redirect settings apply to http and
+	// https only; headers and body checks on another scheme are refused.
 	URL string
 	// Method is "GET" or "HEAD"; "" means GET. Other methods are refused
 	// because a health probe must not mutate anything.
@@ -136,10 +146,11 @@ type Options struct {
 	// means netpolicy.Default(): link-local and cloud metadata addresses are
 	// blocked, everything else (loopback and private ranges too) is allowed.
 	Policy *netpolicy.Policy
-	// Transport, if set, performs every request instead of the built-in
-	// transports, so Policy and the TLS fields of Target have no effect.
-	// It is meant for tests; nil means one transport per distinct TLS
-	// setting, built like NewTransport.
+	// Transport, if set, performs every http and https request instead of
+	// the built-in transports, so Policy and the TLS fields of Target have no
+	// effect on them (tcp, tls and gRPC checks never use it). It is meant for
+	// tests; nil means one transport per distinct TLS setting, built like
+	// NewTransport.
 	Transport http.RoundTripper
 	// MaxBodyBytes is how much of a body may be read before closing it;
 	// <= 0 means DefaultMaxBodyBytes.
@@ -210,14 +221,13 @@ func (c *Checker) clientFor(t Target) (*http.Client, string) {
 }
 
 // Check runs one target once, under its own deadline (Target.Timeout) derived
-// from ctx. If ctx is already done, or is cancelled mid-request, the result is
-// ReasonTimeout with the message "check cancelled". It never panics on bad
-// input: a request that cannot be built yields ReasonNetworkError with an
-// "invalid request" message.
+// from ctx. The URL's scheme chooses the protocol (see Target.URL). If ctx is
+// already done, or is cancelled mid-check, the result is ReasonTimeout with
+// the message "check cancelled". It never panics on bad input: a check that
+// cannot be made yields ReasonNetworkError with an "invalid request" message.
 func (c *Checker) Check(ctx context.Context, t Target) Result {
 	t = t.withDefaults()
-	start := c.clock.Now()
-	res := Result{URL: t.URL, CheckedAt: start}
+	res := Result{URL: t.URL, CheckedAt: c.clock.Now()}
 
 	if ctx.Err() != nil {
 		res.Reason, res.Message = ReasonTimeout, msgCancelled
@@ -227,20 +237,48 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	reqCtx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 
+	p := protocolOf(t.URL)
+	switch p {
+	case protoHTTP:
+		c.checkHTTP(ctx, reqCtx, t, &res)
+		return res
+	case protoUnknown:
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problemScheme
+		return res
+	}
+	e, problem := parseEndpoint(t, p)
+	if problem != "" {
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
+		return res
+	}
+	switch p {
+	case protoTCP:
+		c.checkTCP(ctx, reqCtx, t, e, &res)
+	case protoTLS:
+		c.checkTLS(ctx, reqCtx, t, e, &res)
+	default:
+		c.checkGRPC(ctx, reqCtx, t, e, p == protoGRPCS, &res)
+	}
+	return res
+}
+
+// checkHTTP checks an http:// or https:// target: a GET or HEAD whose status
+// code, body and assertions are judged.
+func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, res *Result) {
 	seen := &tlsSeen{}
 	req, problem := buildRequest(withTLSSeen(withCheck(reqCtx), seen), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
-		return res
+		return
 	}
 	client, problem := c.clientFor(t)
 	if client == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
-		return res
+		return
 	}
 
 	resp, err := client.Do(req)
-	res.Latency = c.clock.Since(start)
+	res.Latency = c.clock.Since(res.CheckedAt)
 	res.CertificateExpiresAt = seen.expiry(resp)
 	if err != nil {
 		if resp != nil {
@@ -248,19 +286,25 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 			// already closed by net/http; closing again is harmless).
 			_ = resp.Body.Close()
 		}
+		if Classify(err) == ReasonNetworkError {
+			if cause := seen.h2Failure(); isTLSError(cause) {
+				err = cause
+			}
+		}
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
-		return res
+		return
 	}
 	res.StatusCode = resp.StatusCode
 
 	// Read a small, bounded amount of the body, then close. The read is bound
 	// by reqCtx's deadline too, so a body trickled a byte at a time ends the
 	// check at the deadline, as a Timeout: the answer never completed.
-	bodyOK, err := c.readBody(resp.Body, t)
+	keepBody := t.Assertions != nil && t.Assertions.NeedsBody()
+	bodyOK, body, err := c.readBody(resp.Body, t, keepBody)
 	_ = resp.Body.Close()
 	if err != nil {
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
-		return res
+		return
 	}
 
 	switch {
@@ -268,31 +312,63 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		res.Reason = ReasonUnexpectedStatus
 	case !bodyOK:
 		res.Reason = ReasonBodyMismatch
-	case res.Latency > t.SlowThreshold:
-		res.Reason, res.Slow = ReasonSlowResponse, true
 	default:
-		res.Reason = ReasonOK
+		var answer *Response
+		if t.Assertions != nil {
+			answer = &Response{Code: resp.StatusCode, Headers: resp.Header, Body: body, TLS: seen.state(resp)}
+		}
+		if failed := judge(reqCtx, t, res, answer); failed != nil {
+			res.Message = assertionMessage(responseMessage(resp.StatusCode, res.Latency, ReasonOK, t), failed)
+			return
+		}
 	}
 	res.Message = truncateMessage(responseMessage(resp.StatusCode, res.Latency, res.Reason, t))
-	return res
 }
 
 // readBody reads a bounded part of the body within the check's deadline and
-// tells whether it satisfies the target's body assertions. Without assertions
-// it reads only maxBodyBytes; the content is never kept.
-func (c *Checker) readBody(body io.Reader, t Target) (bool, error) {
-	if !t.assertsBody() {
+// tells whether it satisfies the target's body checks. Without body checks,
+// and unless keep asks for the content, it reads only maxBodyBytes. The
+// content, up to MaxAssertedBodyBytes, is returned only if keep is set.
+func (c *Checker) readBody(body io.Reader, t Target, keep bool) (bool, []byte, error) {
+	if !keep && !t.assertsBody() {
 		_, err := io.Copy(io.Discard, io.LimitReader(body, c.maxBodyBytes))
-		return true, err
+		return true, nil, err
 	}
 	content, err := io.ReadAll(io.LimitReader(body, MaxAssertedBodyBytes))
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if t.BodyContains != "" && !bytes.Contains(content, []byte(t.BodyContains)) {
-		return false, nil
+		return false, nil, nil
 	}
-	return t.BodyMatches == nil || t.BodyMatches.Match(content), nil
+	if t.BodyMatches != nil && !t.BodyMatches.Match(content) {
+		return false, nil, nil
+	}
+	if !keep {
+		content = nil
+	}
+	return true, content, nil
+}
+
+// judge decides the reason of an answer that passed its protocol's own checks
+// (status code, body, health status): AssertionFailed when one of t's
+// assertions does not hold on answer, which must be set when t has any;
+// otherwise SlowResponse or OK by latency. It runs the assertions within ctx,
+// the check's deadline, and returns the one that failed.
+func judge(ctx context.Context, t Target, res *Result, answer *Response) *FailedAssertion {
+	if t.Assertions != nil {
+		answer.Latency = res.Latency
+		if failed := t.Assertions.Evaluate(ctx, answer); failed != nil {
+			res.Reason, res.Assertion = ReasonAssertionFailed, failed
+			return failed
+		}
+	}
+	if res.Latency > t.SlowThreshold {
+		res.Reason, res.Slow = ReasonSlowResponse, true
+	} else {
+		res.Reason = ReasonOK
+	}
+	return nil
 }
 
 // failure turns a transport error into a reason and a fixed, secret-free message.
@@ -331,7 +407,7 @@ func buildRequest(ctx context.Context, t Target) (*http.Request, string) {
 		return nil, "malformed URL"
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, "URL scheme must be http or https"
+		return nil, problemScheme
 	}
 	if u.Host == "" {
 		return nil, "URL has no host"

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
@@ -278,8 +280,8 @@ func TestCheckReasons(t *testing.T) {
 		{"redirect loop", plain, Target{URL: okSrv.URL + "/loop"}, ReasonNetworkError, 0, "network error: stopped after 10 redirects"},
 		{"bad method", plain, Target{URL: okSrv.URL, Method: "POST"}, ReasonNetworkError, 0, "invalid request: method must be GET or HEAD"},
 		{"bad url", plain, Target{URL: "http://[::1"}, ReasonNetworkError, 0, "invalid request: malformed URL"},
-		{"relative url", plain, Target{URL: "/just/a/path"}, ReasonNetworkError, 0, "invalid request: URL scheme must be http or https"},
-		{"ftp url", plain, Target{URL: "ftp://127.0.0.1/"}, ReasonNetworkError, 0, "invalid request: URL scheme must be http or https"},
+		{"relative url", plain, Target{URL: "/just/a/path"}, ReasonNetworkError, 0, "invalid request: URL scheme must be http, https, tcp, tls, grpc or grpcs"},
+		{"ftp url", plain, Target{URL: "ftp://127.0.0.1/"}, ReasonNetworkError, 0, "invalid request: URL scheme must be http, https, tcp, tls, grpc or grpcs"},
 		{"no host", plain, Target{URL: "http:///path"}, ReasonNetworkError, 0, "invalid request: URL has no host"},
 		{"bad header name", plain, Target{URL: okSrv.URL, Headers: []Header{{"Bad Name", "v"}}}, ReasonNetworkError, 0, "invalid request: invalid header name"},
 		{"header injection", plain, Target{URL: okSrv.URL, Headers: []Header{{"X-Ok", "v\r\nX-Evil: 1"}}}, ReasonNetworkError, 0, "invalid request: invalid header value"},
@@ -497,6 +499,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	// The echoed body, which holds the secrets, must not match either.
 	targets = append(targets, Target{URL: srv.URL + "/ok?token=" + token, Headers: headers, Timeout: 2 * time.Second, BodyContains: "not there"})
+	// Nor fail an assertion that reads it, nor a gRPC service that is down.
+	failing := &fakeAssertions{needsBody: true, fail: &FailedAssertion{Message: "assertion failed: body names the key"}}
+	targets = append(targets, Target{URL: srv.URL + "/ok?token=" + token, Headers: headers, Timeout: 2 * time.Second, Assertions: failing})
+	grpcAddr, hs := healthServer(t, nil)
+	hs.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
+	targets = append(targets, Target{URL: "grpc://" + grpcAddr + "/down?token=" + token, Timeout: 2 * time.Second})
 	// Make the hanging one time out quickly.
 	for i := range targets {
 		if strings.Contains(targets[i].URL, "/hang") {

@@ -3,9 +3,12 @@ package checker
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
@@ -41,11 +44,17 @@ func withCheck(ctx context.Context) context.Context {
 // boundToCheck returns a context that also ends when the check that started
 // the dial (see withCheck) ends.
 func boundToCheck(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
 	check, ok := ctx.Value(checkKey{}).(context.Context)
 	if !ok {
-		return ctx, cancel
+		return context.WithCancel(ctx)
 	}
+	return bindTo(ctx, check)
+}
+
+// bindTo returns a context that ends with ctx or with check, whichever ends
+// first.
+func bindTo(ctx, check context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(check, cancel)
 	return ctx, func() { stop(); cancel() }
 }
@@ -81,7 +90,9 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	tlsConn := tls.Client(conn, cfg)
+	// One allocation for both wrappers (HTTP/1 needs both, HTTP/2 the first).
+	wrapped := &tlsProbeConn{below: resetTolerantConn{Conn: conn}}
+	tlsConn := tls.Client(&wrapped.below, cfg)
 	hsCtx, hsCancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
 	defer hsCancel()
 	if err := tlsConn.HandshakeContext(hsCtx); err != nil {
@@ -90,9 +101,41 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	}
 	recordTLS(ctx, tlsConn.ConnectionState())
 	if tlsConn.ConnectionState().NegotiatedProtocol == "h2" {
+		recordH2(ctx, tlsConn)
 		return tlsConn, nil
 	}
-	return newWriteFirstConn(tlsConn), nil
+	wrapped.above = writeFirstConn{Conn: tlsConn, wrote: make(chan struct{})}
+	return &wrapped.above, nil
+}
+
+// tlsProbeConn holds the wrappers of an https connection: below TLS a
+// resetTolerantConn, above it, for HTTP/1, a writeFirstConn.
+type tlsProbeConn struct {
+	below resetTolerantConn
+	above writeFirstConn
+}
+
+// resetTolerantConn hides the write errors of a connection the server has
+// reset, so that the reader still finds what the server sent before.
+//
+// A server that refuses a client often says why and hangs up at once: a TLS
+// 1.3 server that rejects the client's certificate sends its alert just after
+// the client's side of the handshake ended; an HTTP/1 server sends an error
+// page. A write that arrives after that is answered with a reset, and the
+// next write fails. HTTP/2 clients (net/http's and grpc's) then close the
+// connection, often before their reader got to the server's last word, which
+// is still waiting in the socket: the check would report a network error
+// instead of, say, the TLS alert. A write reported as done instead lets the
+// reader find that last word, then the connection's end, at once. Only resets
+// are hidden; other write errors, and reads, pass through.
+type resetTolerantConn struct{ net.Conn }
+
+func (c *resetTolerantConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		return len(p), nil
+	}
+	return n, err
 }
 
 // writeFirstConn holds back reads until the first write has begun.
@@ -136,11 +179,15 @@ func (c *writeFirstConn) Close() error {
 // NetConn returns the wrapped connection, like tls.Conn.NetConn.
 func (c *writeFirstConn) NetConn() net.Conn { return c.Conn }
 
-// tlsSeen records the leaf certificate's expiry of a check's TLS connections.
-// net/http keeps a dial context's values, so the dialer finds it there.
+// tlsSeen records the leaf certificate's expiry and the version of a check's
+// TLS connections. net/http keeps a dial context's values, so the dialer finds
+// it there.
 type tlsSeen struct {
 	mu       sync.Mutex
 	notAfter time.Time
+	version  uint16
+	// h2 is the last HTTP/2 connection, for h2Failure.
+	h2 *tls.Conn
 }
 
 type tlsSeenKey struct{}
@@ -159,6 +206,39 @@ func recordTLS(ctx context.Context, state tls.ConnectionState) {
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	seen.notAfter = state.PeerCertificates[0].NotAfter
+	seen.version = state.Version
+}
+
+// recordH2 notes the check's HTTP/2 connection.
+func recordH2(ctx context.Context, conn *tls.Conn) {
+	seen, ok := ctx.Value(tlsSeenKey{}).(*tlsSeen)
+	if !ok {
+		return
+	}
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	seen.h2 = conn
+}
+
+// h2Failure is the error that ended the check's HTTP/2 connection, if any;
+// call it only once the request failed. net/http does not always return it:
+// a connection that fails before its first request got a stream, as when a
+// TLS 1.3 server refuses the client's certificate with an alert just after the
+// handshake, yields only "http2: client conn could not be established".
+// crypto/tls keeps a connection's read error and returns it to every later
+// Read, so one more Read, which the deadline stops at once if there is none,
+// finds it.
+func (s *tlsSeen) h2Failure() error {
+	s.mu.Lock()
+	conn := s.h2
+	s.mu.Unlock()
+	if conn == nil {
+		return nil
+	}
+	_ = conn.SetReadDeadline(time.Unix(1, 0))
+	var b [1]byte
+	_, err := conn.Read(b[:])
+	return err
 }
 
 // expiry is the certificate expiry the check saw: from the response's TLS state
@@ -175,4 +255,34 @@ func (s *tlsSeen) expiry(resp *http.Response) *time.Time {
 	}
 	t := s.notAfter
 	return &t
+}
+
+// state is the TLS connection the answer came on, for assertions: nil when
+// the final request was plain http.
+func (s *tlsSeen) state(resp *http.Response) *TLSState {
+	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.Scheme == "http" {
+		return nil
+	}
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		return &TLSState{NotAfter: resp.TLS.PeerCertificates[0].NotAfter, Version: tlsVersionName(resp.TLS.Version)}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notAfter.IsZero() {
+		return nil
+	}
+	return &TLSState{NotAfter: s.notAfter, Version: tlsVersionName(s.version)}
+}
+
+// tlsStateOf is what assertions see of a handshake's result.
+func tlsStateOf(state *tls.ConnectionState) *TLSState {
+	if state == nil || len(state.PeerCertificates) == 0 {
+		return nil
+	}
+	return &TLSState{NotAfter: state.PeerCertificates[0].NotAfter, Version: tlsVersionName(state.Version)}
+}
+
+// tlsVersionName names a TLS version as assertions see it: "TLS1.3".
+func tlsVersionName(v uint16) string {
+	return strings.ReplaceAll(tls.VersionName(v), " ", "")
 }

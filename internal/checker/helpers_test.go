@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testservers"
 )
 
 // waitLimit bounds every wait in the tests so a bug fails the test instead of
@@ -114,20 +115,8 @@ func countingServer(t testing.TB, addr string) (*httptest.Server, *atomic.Int32)
 	return srv, &accepted
 }
 
-// refusedAddr returns an address on 127.0.0.1 where nothing listens: it
-// listens on port 0 to get a free port and closes the listener again.
-func refusedAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
+// refusedAddr returns an address on 127.0.0.1 where nothing listens.
+func refusedAddr(t testing.TB) string { return testservers.ClosedPort(t) }
 
 // garbageServer accepts TCP connections on 127.0.0.1 and answers every
 // request with bytes that are not HTTP. It returns the http:// URL to use.

@@ -127,3 +127,33 @@ func TestClassifyBlocked(t *testing.T) {
 		t.Error("the Blocked message names the address")
 	}
 }
+
+// TestBlockedNonHTTPMakesNoConnection: tcp, tls and gRPC checks dial through
+// the same policy: a denied address is Blocked and its listener never sees a
+// connection, and a metadata address is Blocked under the default policy
+// before any connection is attempted.
+func TestBlockedNonHTTPMakesNoConnection(t *testing.T) {
+	denied, accepted := countingServer(t, "127.0.0.2:0")
+	addr := denied.Listener.Addr().String()
+	c := denying(t, "127.0.0.2")
+	for _, scheme := range []string{"tcp", "tls", "grpc", "grpcs"} {
+		for _, u := range []string{scheme + "://" + addr, strings.ToUpper(scheme) + "://" + addr} {
+			r := c.Check(ctxFor(t), Target{URL: u})
+			if r.Reason != ReasonBlocked || r.Message != "blocked by the outbound policy" || r.OK() || r.Seen != "" {
+				t.Errorf("%s: got {%s %q %q}, want Blocked", u, r.Reason, r.Message, r.Seen)
+			}
+		}
+		r := New(Options{}).Check(ctxFor(t), Target{URL: scheme + "://169.254.169.254:80"})
+		if r.Reason != ReasonBlocked {
+			t.Errorf("%s on the metadata address: got %s %q, want Blocked", scheme, r.Reason, r.Message)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("the denied listener accepted %d connections", n)
+	}
+	// Reachable under the default policy, so the zero above is the policy's.
+	if r := newChecker(t, nil).Check(ctxFor(t), Target{URL: "tcp://" + addr}); r.Reason != ReasonOK {
+		t.Errorf("default policy: %s %q", r.Reason, r.Message)
+	}
+	eventually(t, "the listener to count the allowed connection", func() bool { return accepted.Load() == 1 })
+}

@@ -13,11 +13,15 @@ type Reason string
 
 // The possible outcomes of a check.
 const (
-	// ReasonOK means an expected status code arrived within SlowThreshold.
+	// ReasonOK means a good answer arrived within SlowThreshold: an expected
+	// status code, an open port (tcp), a verified handshake (tls) or SERVING
+	// (gRPC).
 	ReasonOK Reason = "OK"
-	// ReasonSlowResponse means an expected status code arrived, but later than SlowThreshold.
+	// ReasonSlowResponse means a good answer arrived, but later than SlowThreshold.
 	ReasonSlowResponse Reason = "SlowResponse"
-	// ReasonUnexpectedStatus means a response arrived with a code outside Expected.
+	// ReasonUnexpectedStatus means a response arrived with a code outside
+	// Expected, or a gRPC health check failed with a status code from the
+	// server (Unimplemented: the server has no health service).
 	ReasonUnexpectedStatus Reason = "UnexpectedStatus"
 	// ReasonTimeout means the response headers, or the first MaxBodyBytes of
 	// the body, did not arrive before the deadline, or the check was
@@ -30,7 +34,8 @@ const (
 	// ReasonTLSError means the TLS handshake or certificate verification failed.
 	ReasonTLSError Reason = "TLSError"
 	// ReasonNetworkError covers every other failure, including requests that
-	// could not be built and servers that do not speak HTTP.
+	// could not be built and servers that do not speak HTTP (or, for gRPC,
+	// HTTP/2).
 	ReasonNetworkError Reason = "NetworkError"
 	// ReasonBlocked means the outbound policy denied the address the target
 	// (or a redirect) resolved to; no connection was made.
@@ -69,6 +74,14 @@ const (
 	msgNetwork        = "network error"
 	msgTooManyRedirs  = "network error: stopped after 10 redirects"
 	msgInvalidRequest = "invalid request"
+	msgNotGRPC        = "network error: not a gRPC server"
+)
+
+// What checks without an HTTP status code saw, in Result.Seen, besides the
+// gRPC health statuses.
+const (
+	seenOpen = "OPEN"
+	seenTLS  = "TLS"
 )
 
 // Result is the outcome of checking one target once.
@@ -78,11 +91,13 @@ type Result struct {
 	// URL is the target URL as given. It may contain credentials; use
 	// RedactURL before logging it.
 	URL string
-	// StatusCode is the HTTP status code, or 0 when no response arrived. It
-	// is kept when reading the body then failed.
+	// StatusCode is the HTTP status code, or 0 when no response arrived and
+	// for checks other than http and https. It is kept when reading the body
+	// then failed.
 	StatusCode int
-	// Latency is measured with Options.Clock from request start to the
-	// response headers, or to the failure.
+	// Latency is measured with Options.Clock from the start of the check to
+	// the response headers (http, https), the open connection (tcp), the
+	// completed handshake (tls), the health answer (gRPC), or to the failure.
 	Latency time.Duration
 	// Reason classifies the outcome.
 	Reason Reason
@@ -94,7 +109,8 @@ type Result struct {
 	// CheckedAt is the Options.Clock time at which the check started.
 	CheckedAt time.Time
 	// CertificateExpiresAt is when the leaf certificate of the last TLS
-	// connection expires; nil for http:// targets and failed handshakes.
+	// connection expires; nil for http, tcp and grpc targets and failed
+	// handshakes.
 	CertificateExpiresAt *time.Time
 	// Seen is what a check without an HTTP status code saw, for reports: OPEN
 	// (tcp), TLS (tls), or the gRPC health status (SERVING, NOT_SERVING, UNKNOWN,
@@ -105,7 +121,7 @@ type Result struct {
 	Assertion *FailedAssertion
 }
 
-// OK reports whether the check succeeded: an expected status code, fast or slow.
+// OK reports whether the check succeeded: a good answer, fast or slow.
 func (r Result) OK() bool {
 	return r.Reason == ReasonOK || r.Reason == ReasonSlowResponse
 }
@@ -140,6 +156,26 @@ func responseMessage(code int, latency time.Duration, reason Reason, t Target) s
 	default:
 		return truncateMessage(fmt.Sprintf("returned %d in %s, expected %s", code, FormatDuration(latency), t.Expected.String()))
 	}
+}
+
+// answerMessage is the message of a check without an HTTP status code that
+// got its answer: what it saw ("connected", "TLS handshake", "SERVING",
+// "answered NOT_SERVING") and how fast.
+func answerMessage(what string, latency time.Duration, reason Reason, t Target) string {
+	m := what + " in " + FormatDuration(latency)
+	if reason == ReasonSlowResponse {
+		m += ", slower than " + FormatDuration(t.SlowThreshold)
+	}
+	return truncateMessage(m)
+}
+
+// assertionMessage says that an answer, as outcome describes it ("returned
+// 200 in 3ms"), failed an assertion.
+func assertionMessage(outcome string, failed *FailedAssertion) string {
+	if failed.Message == "" {
+		return truncateMessage(outcome + ", but an assertion failed")
+	}
+	return truncateMessage(outcome + ", but " + failed.Message)
 }
 
 // failureMessage maps a transport failure reason to its fixed message.

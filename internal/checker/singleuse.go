@@ -3,6 +3,7 @@ package checker
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math"
@@ -153,6 +154,10 @@ func hostPort(req *http.Request) string {
 type probeTransport struct {
 	plain *singleUseTransport
 	tls   *http.Transport
+	// config is the TLS configuration tls dials with. tls:// and grpcs://
+	// checks clone it, so every protocol verifies a server, and presents a
+	// client certificate, the same way. Never modified.
+	config *tls.Config
 }
 
 // RoundTrip implements http.RoundTripper.

@@ -72,6 +72,31 @@ func TestRunValidatesLikeTheAPIServer(t *testing.T) {
 		{"status in the manifest is dropped", `{spec: {targets: [{` + url + `}]}, status: {summary: {total: 3}}}`, true},
 
 		{"a CA bundle from a Secret", `spec: {targets: [{` + url + `, tls: {caBundleSecretRef: {name: ca, key: ca.crt}}}]}`, true},
+		{"every scheme", `spec:
+  targets:
+  - url: tcp://db.example:5432
+  - url: TLS://mail.example:465/
+    tls: {clientCertificateSecretRef: {name: client-cert}}
+  - url: grpc://api.example:9090
+  - url: grpcs://api.example:9443/shop.Cart
+    method: GET
+    expectedStatusCodes: ["200-299"]
+    followRedirects: true
+    assertions:
+    - {expression: 'response.grpc.status == "SERVING"', message: cart serves}
+  - url: https://example.com/actuator/health
+    assertions: [{expression: 'response.json.status == "UP"'}]`, true},
+		{"method on a tcp url", `spec: {targets: [{url: "tcp://db.example:5432", method: HEAD}]}`, false},
+		{"status codes on a grpc url", `spec: {targets: [{url: "grpc://api.example:9090", expectedStatusCodes: ["200"]}]}`, false},
+		{"bodyContains on a tls url", `spec: {targets: [{url: "tls://mail.example:465", bodyContains: ok}]}`, false},
+		{"bodyMatches on a grpcs url", `spec: {targets: [{url: "grpcs://api.example:9443", bodyMatches: ok}]}`, false},
+		{"headers on a grpc url", `spec: {targets: [{url: "grpc://api.example:9090", headers: [{name: X-Key, value: v}]}]}`, false},
+		{"no redirects on a tcp url", `spec: {targets: [{url: "tcp://db.example:5432", followRedirects: false}]}`, false},
+		{"a tcp url without a port", `spec: {targets: [{url: "tcp://db.example"}]}`, false},
+		{"a tls url with a path", `spec: {targets: [{url: "tls://mail.example:465/inbox"}]}`, false},
+		{"a udp url", `spec: {targets: [{url: "udp://dns.example:53"}]}`, false},
+		{"an empty expression", `spec: {targets: [{` + url + `, assertions: [{expression: ""}]}]}`, false},
+		{"17 assertions", `spec: {targets: [{` + url + `, assertions: [` + strings.Repeat(`{expression: "true"}, `, 16) + `{expression: "true"}]}]}`, false},
 
 		{"no targets", `spec: {targets: []}`, false},
 		{"targets missing", `spec: {interval: 30s}`, false},

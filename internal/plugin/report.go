@@ -28,8 +28,20 @@ type row struct {
 	State      monitoringv1alpha1.TargetState `json:"state"`
 	Reason     string                         `json:"reason"`
 	Message    string                         `json:"message"`
+	// Seen is what a check without an HTTP status code saw: OPEN, TLS, or a
+	// gRPC health status. Set by run only: status does not record it.
+	Seen string `json:"seen,omitempty"`
+	// Assertion is the assertion that failed the check, set by run only.
+	Assertion *failedAssertion `json:"assertion,omitempty"`
 	// LastTransitionTime is set by status only.
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+}
+
+// failedAssertion is checker.FailedAssertion as the JSON report shows it.
+type failedAssertion struct {
+	Index      int    `json:"index"`
+	Expression string `json:"expression"`
+	Message    string `json:"message"`
 }
 
 // summary counts the rows of one report, by state, as status does.
@@ -51,6 +63,28 @@ type reportHeader struct {
 	healthCheck string
 	// intro is the line before the table, such as "Checking 6 URLs with 6 workers...".
 	intro string
+	// statusWidth is the width of the table's Status column; 0 means the seed's.
+	statusWidth int
+}
+
+// Widths of the table's Status column.
+const (
+	// seedStatusWidth is the seed script's, enough for codes, OPEN and TLS.
+	seedStatusWidth = 8
+	// grpcStatusWidth fits every gRPC health status, the longest being SERVICE_UNKNOWN.
+	grpcStatusWidth = len("SERVICE_UNKNOWN")
+)
+
+// statusWidth is the Status column's width for a report of urls: the seed's,
+// unless a gRPC target may show its health status there.
+func statusWidth(urls []string) int {
+	for _, u := range urls {
+		scheme, _, _ := strings.Cut(u, "://")
+		if scheme = strings.ToLower(scheme); scheme == "grpc" || scheme == "grpcs" {
+			return grpcStatusWidth
+		}
+	}
+	return seedStatusWidth
 }
 
 // reporter writes reports in one format. Rows arrive as checks complete.
@@ -102,7 +136,9 @@ type tableReporter struct {
 	live    bool
 	now     time.Time
 	reports int
-	err     error
+	// width is the Status column's width in the current report.
+	width int
+	err   error
 }
 
 func (t *tableReporter) printf(format string, args ...any) {
@@ -120,9 +156,10 @@ func (t *tableReporter) begin(h reportHeader) error {
 		t.printf("HealthCheck %s\n", h.healthCheck)
 	}
 	t.printf("%s\n\n", h.intro)
-	header := fmt.Sprintf("%-8s %10s %s", "Status", "Time (ms)", "URL")
+	t.width = max(h.statusWidth, seedStatusWidth)
+	header := fmt.Sprintf("%-*s %10s %s", t.width, "Status", "Time (ms)", "URL")
 	if t.live {
-		header = fmt.Sprintf("%-8s %10s %-8s %-17s %-15s %s", "Status", "Time (ms)", "State", "Reason", "Last Transition", "URL")
+		header = fmt.Sprintf("%-*s %10s %-8s %-17s %-15s %s", t.width, "Status", "Time (ms)", "State", "Reason", "Last Transition", "URL")
 	}
 	t.printf("%s\n%s\n", header, strings.Repeat("-", max(60, len(header))))
 	return t.err
@@ -134,10 +171,10 @@ func (t *tableReporter) add(r row) error {
 		if r.LastTransitionTime != nil {
 			since = duration.HumanDuration(t.now.Sub(r.LastTransitionTime.Time))
 		}
-		t.printf("%-8s %10s %-8s %-17s %-15s %s%s\n", statusCode(r), latency(r), r.State, r.Reason, since, r.URL, flag(r))
+		t.printf("%-*s %10s %-8s %-17s %-15s %s%s\n", t.width, status(r), latency(r), r.State, r.Reason, since, r.URL, flag(r))
 		return t.err
 	}
-	t.printf("%-8s %10s %s%s\n", statusCode(r), latency(r), r.URL, flag(r))
+	t.printf("%-*s %10s %s%s\n", t.width, status(r), latency(r), r.URL, flag(r))
 	return t.err
 }
 
@@ -153,11 +190,15 @@ func (t *tableReporter) end(s summary) error {
 	return t.err
 }
 
-// statusCode is the Status column: the code, 0 when no response came (as the
-// seed prints it), and "-" for a target that was not checked.
-func statusCode(r row) string {
-	if unchecked(r) {
+// status is the Status column: the HTTP code, else what a tcp, tls or gRPC
+// check saw (OPEN, TLS, SERVING...), else 0 when nothing answered (as the seed
+// prints it), and "-" for a target that was not checked.
+func status(r row) string {
+	switch {
+	case unchecked(r):
 		return "-"
+	case r.StatusCode == 0 && r.Seen != "":
+		return r.Seen
 	}
 	return strconv.Itoa(r.StatusCode)
 }
@@ -174,11 +215,11 @@ func unchecked(r row) bool {
 	return r.State == monitoringv1alpha1.StatePending && r.StatusCode == 0 && r.LatencyMs == 0
 }
 
-// flag marks a row that is not Up. A failure without any HTTP response is an
-// ERROR, a wrong answer is DOWN.
+// flag marks a row that is not Up. A failure without any answer is an ERROR, a
+// wrong answer is DOWN.
 func flag(r row) string {
 	switch {
-	case r.State == monitoringv1alpha1.StateDown && r.StatusCode == 0:
+	case r.State == monitoringv1alpha1.StateDown && !answered(r):
 		return " [ERROR]"
 	case r.State == monitoringv1alpha1.StateDown:
 		return " [DOWN]"
@@ -188,6 +229,17 @@ func flag(r row) string {
 		return " [PENDING]"
 	}
 	return ""
+}
+
+// answered tells whether the target answered, rightly or wrongly: with an HTTP
+// code, with what Seen records, or, in status, which has no Seen, as the reasons
+// that follow an answer say.
+func answered(r row) bool {
+	switch monitoringv1alpha1.CheckReason(r.Reason) {
+	case monitoringv1alpha1.CheckNotServing, monitoringv1alpha1.CheckAssertionFailed:
+		return true
+	}
+	return r.StatusCode != 0 || r.Seen != ""
 }
 
 // jsonReporter writes one JSON object a line: a row per target, then a summary
@@ -241,6 +293,8 @@ func (c *csvReporter) begin(reportHeader) error {
 	header := []string{"healthCheck", "url", "name", "statusCode", "latencyMs", "state", "reason", "message"}
 	if c.live {
 		header = append(header, "lastTransitionTime")
+	} else {
+		header = append(header, "seen")
 	}
 	return c.write(header)
 }
@@ -254,6 +308,8 @@ func (c *csvReporter) add(r row) error {
 			last = r.LastTransitionTime.UTC().Format(time.RFC3339)
 		}
 		record = append(record, last)
+	} else {
+		record = append(record, r.Seen)
 	}
 	return c.write(record)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
@@ -58,6 +59,14 @@ not checked (it is reported Pending), since run reads no cluster.
 
 With --url and --urls-file (one URL a line; blank lines and # comments are
 skipped), the URLs are checked with --workers, --timeout and --slow-threshold.
+They must be URLs a HealthCheck accepts: http:// and https://, tcp://HOST:PORT
+(a connection opens), tls://HOST:PORT (a TLS handshake succeeds), and
+grpc://HOST:PORT[/SERVICE] or grpcs:// (the gRPC health service answers
+SERVING).
+
+The Status column shows the HTTP status code, or what a tcp, tls or gRPC check
+saw (OPEN, TLS, SERVING, NOT_SERVING...), or 0 when nothing answered. With -o
+json, a target that failed an assertion carries it under "assertion".
 
 Exit status: 0 when every target checked is Up or Slow, 1 when any is Down, 2
 for bad input or usage.`,
@@ -71,7 +80,10 @@ for bad input or usage.`,
   kubectl healthcheck run --urls-file urls.txt --workers 20
 
   # Check two URLs, CSV for a spreadsheet
-  kubectl healthcheck run --url https://example.com/ --url https://example.org/healthz -o csv`,
+  kubectl healthcheck run --url https://example.com/ --url https://example.org/healthz -o csv
+
+  # Check a database port and a gRPC service's health
+  kubectl healthcheck run --url tcp://db.internal:5432 --url grpc://api.internal:9090/shop.Cart`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return p.run(cmd, o)
@@ -267,15 +279,20 @@ func (p *Plugin) urlBatch(ctx context.Context, o runOptions) ([]batch, error) {
 	if len(problems) > 0 {
 		return nil, &InvalidManifestError{Problems: problems}
 	}
-	b := batch{workers: o.workers}
-	for _, u := range urls {
-		b.targets = append(b.targets, resolve.Target{
-			URL:   u.url,
-			Name:  checker.RedactURL(u.url),
-			Check: checker.Target{URL: u.url, Timeout: o.timeout, SlowThreshold: o.slowThreshold},
-		})
+	// The list is resolved as the targets of a HealthCheck, so that a URL means
+	// to run what it means to the operator.
+	spec := monitoringv1alpha1.HealthCheckSpec{
+		Timeout:       &metav1.Duration{Duration: o.timeout},
+		SlowThreshold: &metav1.Duration{Duration: o.slowThreshold},
 	}
-	return []batch{b}, nil
+	for _, u := range urls {
+		spec.Targets = append(spec.Targets, monitoringv1alpha1.Target{URL: u.url})
+	}
+	targets, err := targetsOf(&monitoringv1alpha1.HealthCheck{Spec: spec})
+	if err != nil {
+		return nil, err
+	}
+	return []batch{{targets: targets, workers: o.workers}}, nil
 }
 
 func (p *Plugin) readURLFile(file string) ([]listedURL, error) {
@@ -293,9 +310,14 @@ func (p *Plugin) readURLFile(file string) ([]listedURL, error) {
 // check runs one batch and reports each result as it completes.
 func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out reporter) (summary, error) {
 	s := summary{HealthCheck: b.healthCheck}
+	urls := make([]string, len(b.targets))
+	for i, t := range b.targets {
+		urls[i] = t.URL
+	}
 	if err := out.begin(reportHeader{
 		healthCheck: b.healthCheck,
 		intro:       fmt.Sprintf("Checking %d URLs with %d workers...", len(b.targets), b.workers),
+		statusWidth: statusWidth(urls),
 	}); err != nil {
 		return s, err
 	}
@@ -324,6 +346,8 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 			State:       stateOf(res),
 			Reason:      string(res.Reason),
 			Message:     res.Message,
+			Seen:        res.Seen,
+			Assertion:   assertionOf(res.Assertion),
 		})
 	})
 	s.Duration = p.Clock.Since(start)
@@ -331,6 +355,14 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 		return s, writeErr
 	}
 	return s, out.end(s)
+}
+
+// assertionOf is a failed assertion as reports show it; nil for none.
+func assertionOf(a *checker.FailedAssertion) *failedAssertion {
+	if a == nil {
+		return nil
+	}
+	return &failedAssertion{Index: a.Index, Expression: a.Expression, Message: a.Message}
 }
 
 // stateOf judges a single check: run has no history, so one failure is Down.

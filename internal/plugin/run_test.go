@@ -156,8 +156,8 @@ Done in 1.50s | OK: 1/1
 	}
 
 	got = runPlugin(t, clock1500, "# one URL\n"+tg.url+"/status/500\n", "run", "--urls-file", "-", "-o", "csv")
-	want = "healthCheck,url,name,statusCode,latencyMs,state,reason,message\n" +
-		",http://SERVER/status/500,http://SERVER/status/500,500,1500.0,Down,UnexpectedStatus,\"returned 500 in 1.5s, expected 200-299\"\n"
+	want = "healthCheck,url,name,statusCode,latencyMs,state,reason,message,seen\n" +
+		",http://SERVER/status/500,http://SERVER/status/500,500,1500.0,Down,UnexpectedStatus,\"returned 500 in 1.5s, expected 200-299\",\n"
 	if got.code != plugin.ExitDown || tg.mask(got.stdout) != want {
 		t.Errorf("run --urls-file -: exit status %d, stdout:\n%s\nwant 1 and:\n%s", got.code, tg.mask(got.stdout), want)
 	}
@@ -205,7 +205,7 @@ func TestRunExitStatus(t *testing.T) {
 		{"a file without HealthCheck", []string{"run", "-f", noHealthCheck}, plugin.ExitError,
 			"error: " + noHealthCheck + ": no HealthCheck (monitoring.healthcheck.dev/v1alpha1) found"},
 		{"a URL the API server would reject", []string{"run", "--url", "ftp://example.com/", "--url", "https://user:pw@example.com/"}, plugin.ExitError,
-			`error: --url: url: Invalid value: "ftp://example.com/": url must be an absolute http:// or https:// URL`},
+			`error: --url: url: Invalid value: "ftp://example.com/": url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL`},
 		{"credentials in a URL, redacted", []string{"run", "--url", "https://user:pw@example.com/"}, plugin.ExitError,
 			`error: --url: url: Invalid value: "https://REDACTED@example.com/": url must not contain credentials (user:password@); use a header with valueFrom.secretKeyRef`},
 	}
