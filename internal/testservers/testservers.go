@@ -5,6 +5,7 @@
 package testservers
 
 import (
+	"context"
 	"net"
 	"testing"
 
@@ -19,10 +20,7 @@ import (
 // the port's address.
 func Listen(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listen(t)
 	t.Cleanup(func() { _ = l.Close() })
 	go func() {
 		for {
@@ -44,10 +42,7 @@ func Listen(t testing.TB, serve func(net.Conn)) string {
 // ClosedPort is a loopback address where nothing listens: connecting to it is refused.
 func ClosedPort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listen(t)
 	addr := l.Addr().String()
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -60,10 +55,7 @@ func ClosedPort(t testing.TB) string {
 // the service, whose statuses the test switches.
 func GRPCHealth(t testing.TB, creds credentials.TransportCredentials) (string, *health.Server) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listen(t)
 	var opts []grpc.ServerOption
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
@@ -74,4 +66,14 @@ func GRPCHealth(t testing.TB, creds credentials.TransportCredentials) (string, *
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(srv.Stop)
 	return l.Addr().String(), hs
+}
+
+// listen opens a listener on a free loopback port.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
