@@ -23,6 +23,7 @@ func kubectl(g Gomega, args ...string) string {
 }
 
 func TestKubectlGetShowsTheStateAtAGlance(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)

@@ -25,6 +25,7 @@ func kstatusOf(g Gomega, hc *monitoringv1alpha1.HealthCheck) status.Status {
 }
 
 func TestKstatusIsInProgressUntilTheFirstRoundThenCurrentWhateverTheTargetsHealth(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)

@@ -115,6 +115,7 @@ func TestCreatedHealthCheckGetsStatusOfEveryTarget(t *testing.T) {
 }
 
 func TestTargetGoesDownThenRecoversWithOneEventEach(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
@@ -246,6 +247,7 @@ func TestSteadyTargetsCauseNoStatusWrites(t *testing.T) {
 }
 
 func TestSuspendedHealthCheckRunsNoChecks(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)
@@ -262,6 +264,7 @@ func TestSuspendedHealthCheckRunsNoChecks(t *testing.T) {
 }
 
 func TestStatesAndCountsAreReadBackFromStatus(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestTransitionsArePostedToTheWebhookFromTheSecret(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := newTargetServer(t)
 	ns := newNamespace(t)

@@ -33,6 +33,7 @@ func createSecretData(t *testing.T, ns, name string, typ corev1.SecretType, data
 }
 
 func TestTCPAndTLSTargetsAreCheckedByConnecting(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	ca := testservers.NewCA(t)
@@ -74,6 +75,7 @@ func TestTCPAndTLSTargetsAreCheckedByConnecting(t *testing.T) {
 }
 
 func TestGRPCHealthTransitionsAreEvents(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	addr, hs := testservers.GRPCHealth(t, nil)
@@ -129,6 +131,7 @@ func jsonServer(t *testing.T) *httptest.Server {
 }
 
 func TestAssertionsJudgeTheAnswer(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	srv := jsonServer(t)
@@ -170,6 +173,7 @@ func TestAssertionsJudgeTheAnswer(t *testing.T) {
 }
 
 func TestAnExpressionThatDoesNotCompileIsAnInvalidSpecAndNothingIsChecked(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	srv := newTargetServer(t)
@@ -225,6 +229,7 @@ func mtlsServers(t *testing.T, ca *testservers.CA) (httpsURL, tlsURL, grpcsURL s
 }
 
 func TestMutualTLSPresentsTheClientCertificateOfASecretAndFollowsItsRotation(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	ca := testservers.NewCA(t)
