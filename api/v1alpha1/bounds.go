@@ -28,6 +28,10 @@ const (
 	// MaxRequestedAtLength is the longest status.lastHandledRequestedAt; longer
 	// annotation values are recorded in the bounded form of RequestedAtToken.
 	MaxRequestedAtLength = 256
+	// MaxSources is the most sources spec.targetsFrom may list.
+	MaxSources = 8
+	// MaxSourceLength is the longest status.targets[].source: a kind and a name.
+	MaxSourceLength = 300
 	// MaxAssertions is the most assertions one target may have.
 	MaxAssertions = 16
 	// MaxExpressionLength is the longest CEL expression of an assertion.

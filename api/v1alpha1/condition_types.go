@@ -25,6 +25,10 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonInvalidSpec means the spec passed admission but cannot be used, such as an unparsable status code range.
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonSourceUnavailable means a source of spec.targetsFrom cannot be read, such
+	// as httpRoutes in a cluster without the Gateway API CRDs; the other targets are
+	// still checked.
+	ReasonSourceUnavailable = "SourceUnavailable"
 	// ReasonProgressing means the first round since the last spec change has not finished yet.
 	ReasonProgressing = "Progressing"
 
@@ -67,6 +71,14 @@ const (
 // TargetAnnotation is the annotation that, on the operator's events about a
 // target, holds the target's name; the event budget is kept per target by it.
 const TargetAnnotation = "monitoring.healthcheck.dev/target"
+
+// PathAnnotation, on an Ingress, HTTPRoute or Service that a source of
+// spec.targetsFrom selects, overrides the path of the targets discovered from it.
+const PathAnnotation = "monitoring.healthcheck.dev/path"
+
+// IgnoreAnnotation set to "true" on an Ingress, HTTPRoute or Service leaves it
+// out of every source of spec.targetsFrom.
+const IgnoreAnnotation = "monitoring.healthcheck.dev/ignore"
 
 // RequestedAtAnnotation asks for a round at once when set to a new value, such as
 // the current time (`kubectl healthcheck trigger NAME` sets it). The operator records

@@ -180,6 +180,12 @@ type TargetStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	Name string `json:"name,omitempty"`
 
+	// Source is the object a discovered target comes from, such as Ingress/shop,
+	// HTTPRoute/api or Service/web; empty for the targets of spec.targets.
+	// +optional
+	// +kubebuilder:validation:MaxLength=300
+	Source string `json:"source,omitempty"`
+
 	// State is the judged state of the target.
 	// +required
 	State TargetState `json:"state"`

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // HTTPMethod is the request method of a check.
@@ -16,19 +17,43 @@ const (
 	MethodHead HTTPMethod = "HEAD"
 )
 
+// IPFamily selects the addresses a check may use.
+// +kubebuilder:validation:Enum=Any;IPv4;IPv6
+type IPFamily string
+
+// IP families.
+const (
+	// IPFamilyAny uses any address of the host, as the system's resolver orders them.
+	IPFamilyAny IPFamily = "Any"
+	// IPFamilyIPv4 uses only IPv4 addresses.
+	IPFamilyIPv4 IPFamily = "IPv4"
+	// IPFamilyIPv6 uses only IPv6 addresses.
+	IPFamilyIPv6 IPFamily = "IPv6"
+)
+
 // HealthCheckSpec lists the URLs to check and how to judge their answers.
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.interval) || duration(self.timeout) <= duration(self.interval)",message="timeout must not be longer than interval"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
-// +kubebuilder:validation:XValidation:rule="self.targets.map(t, size(t.url)).sum() <= 131072",message="the targets' URLs together must not exceed 131072 characters, so that status stays within etcd's size limit"
-// +kubebuilder:validation:XValidation:rule="!has(self.interval) || self.targets.all(t, !has(t.timeout) || duration(t.timeout) <= duration(self.interval))",message="a target's timeout must not be longer than interval"
+// +kubebuilder:validation:XValidation:rule="(has(self.targets) && size(self.targets) > 0) || (has(self.targetsFrom) && size(self.targetsFrom) > 0)",message="set targets, targetsFrom or both: there is nothing to check"
+// +kubebuilder:validation:XValidation:rule="!has(self.targets) || self.targets.map(t, size(t.url)).sum() <= 131072",message="the targets' URLs together must not exceed 131072 characters, so that status stays within etcd's size limit"
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || !has(self.targets) || self.targets.all(t, !has(t.timeout) || duration(t.timeout) <= duration(self.interval))",message="a target's timeout must not be longer than interval"
 type HealthCheckSpec struct {
 	// Targets are the URLs to check, each at most once.
-	// +required
+	// +optional
 	// +listType=map
 	// +listMapKey=url
-	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=500
-	Targets []Target `json:"targets"`
+	Targets []Target `json:"targets,omitempty"`
+
+	// TargetsFrom discovers more targets from the Ingresses, HTTPRoutes and Services
+	// of the HealthCheck's namespace, and follows them as they change. A discovered
+	// URL equal to one of targets is that target. Together with targets they are at
+	// most 500: past that, discovered targets are left out in a stable order and the
+	// Ready condition says how many.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	TargetsFrom []TargetSource `json:"targetsFrom,omitempty"`
 
 	// Interval is how often the targets are checked, measured from the start of one
 	// round to the start of the next, such as 30s or 1m. At least 1s.
@@ -101,7 +126,6 @@ type HealthCheckSpec struct {
 // Target is one URL to check. Fields that only HTTP has (method,
 // expectedStatusCodes, bodyContains, bodyMatches, headers, followRedirects) are
 // rejected on tcp, tls, grpc and grpcs URLs, which must name a port.
-// +kubebuilder:validation:XValidation:rule="!(has(self.method) && self.method == 'HEAD' && (has(self.bodyContains) || has(self.bodyMatches)))",message="bodyContains and bodyMatches need method GET: a HEAD answer has no body"
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.method) || self.method == 'GET'",messageExpression="'method applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".method"
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.expectedStatusCodes) || self.expectedStatusCodes == ['200-299']",messageExpression="'expectedStatusCodes applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".expectedStatusCodes"
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.bodyContains)",messageExpression="'bodyContains applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".bodyContains"
@@ -110,7 +134,6 @@ type HealthCheckSpec struct {
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !has(self.followRedirects) || self.followRedirects",messageExpression="'followRedirects applies only to http:// and https:// URLs, not to ' + self.url.split('://')[0].lowerAscii() + '://'",fieldPath=".followRedirects"
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls|grpcs?)://') || !isURL(self.url) || size(url(self.url).getPort()) > 0",messageExpression="'a ' + self.url.split('://')[0].lowerAscii() + ':// URL needs a port, such as ' + self.url.split('://')[0].lowerAscii() + '://db.example:5432'",fieldPath=".url"
 // +kubebuilder:validation:XValidation:rule="!self.url.matches('^(?i)(tcp|tls)://') || !isURL(self.url) || size(url(self.url).getEscapedPath()) <= 1",messageExpression="'a ' + self.url.split('://')[0].lowerAscii() + ':// URL has no path'",fieldPath=".url"
-// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
 type Target struct {
 	// URL is the absolute URL to check; its scheme chooses the protocol:
 	//   - http:// and https:// send an HTTP request;
@@ -136,6 +159,16 @@ type Target struct {
 	// +kubebuilder:validation:MaxLength=128
 	Name string `json:"name,omitempty"`
 
+	// TargetSettings say how the target is checked and judged.
+	TargetSettings `json:",inline"`
+}
+
+// TargetSettings are how a target is checked and judged: everything of a
+// target but its URL and name. A spec target has them inline; a source of
+// spec.targetsFrom applies them, as its template, to each target it discovers.
+// +kubebuilder:validation:XValidation:rule="!(has(self.method) && self.method == 'HEAD' && (has(self.bodyContains) || has(self.bodyMatches)))",message="bodyContains and bodyMatches need method GET: a HEAD answer has no body"
+// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.slowThreshold) || duration(self.slowThreshold) < duration(self.timeout)",message="slowThreshold must be below timeout"
+type TargetSettings struct {
 	// Method is the HTTP method of the check.
 	// +optional
 	// +kubebuilder:default=GET
@@ -213,6 +246,109 @@ type Target struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=10
 	Headers []HTTPHeader `json:"headers,omitempty"`
+	// IPFamily says which addresses of the URL's host a check may connect to: Any
+	// (the default), IPv4 or IPv6.
+	// +optional
+	IPFamily IPFamily `json:"ipFamily,omitempty"`
+}
+
+// TargetSource discovers targets from objects of the HealthCheck's namespace:
+// exactly one of ingresses, httpRoutes or services. On a source object, the
+// annotation monitoring.healthcheck.dev/path overrides the path of its targets,
+// and monitoring.healthcheck.dev/ignore: "true" leaves it out.
+// +kubebuilder:validation:XValidation:rule="(has(self.ingresses) ? 1 : 0) + (has(self.httpRoutes) ? 1 : 0) + (has(self.services) ? 1 : 0) == 1",message="set exactly one of ingresses, httpRoutes or services"
+type TargetSource struct {
+	// Ingresses gives one target per rule host and path of every networking.k8s.io/v1
+	// Ingress that matches: https://HOST/PATH when the host is among the Ingress's
+	// tls hosts, else http://HOST/PATH. Wildcard hosts and rules without a host are
+	// left out, and the Ready condition says so.
+	// +optional
+	Ingresses *ObjectSelector `json:"ingresses,omitempty"`
+
+	// HTTPRoutes gives one target per hostname and PathPrefix or Exact path match of
+	// every gateway.networking.k8s.io/v1 HTTPRoute that matches; https when the
+	// parent Gateway's listener for the hostname is HTTPS, or when the Gateway cannot
+	// be read. Without the Gateway API CRDs in the cluster, the source is unavailable
+	// (Ready is False, reason SourceUnavailable) and the rest keeps working.
+	// +optional
+	HTTPRoutes *ObjectSelector `json:"httpRoutes,omitempty"`
+
+	// Services gives SCHEME://NAME.NAMESPACE.svc:PORT/PATH for every Service that matches.
+	// +optional
+	Services *ServiceSource `json:"services,omitempty"`
+
+	// Template is applied to every target the source discovers.
+	// +optional
+	Template *TargetSettings `json:"template,omitempty"`
+}
+
+// ObjectSelector selects objects of the HealthCheck's namespace by label.
+type ObjectSelector struct {
+	// Selector matches the objects' labels; {} matches every object.
+	// +required
+	Selector BoundedLabelSelector `json:"selector"`
+}
+
+// BoundedLabelSelector is a label selector (as metav1.LabelSelector) with
+// bounded lists, so a HealthCheck stays small.
+type BoundedLabelSelector struct {
+	// MatchLabels is a map of labels an object must carry, each with the value given.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+
+	// MatchExpressions are label requirements an object must all meet.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelSelectorRequirement is a requirement on one label, as in metav1.LabelSelectorRequirement.
+type LabelSelectorRequirement struct {
+	// Key is the label's key.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+
+	// Operator is In, NotIn, Exists or DoesNotExist.
+	// +required
+	// +kubebuilder:validation:Enum=In;NotIn;Exists;DoesNotExist
+	Operator metav1.LabelSelectorOperator `json:"operator"`
+
+	// Values are the values of In and NotIn; empty for Exists and DoesNotExist.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
+	Values []string `json:"values,omitempty"`
+}
+
+// ServiceSource selects Services and says how to reach them.
+type ServiceSource struct {
+	// Selector matches the Services' labels; {} matches every Service.
+	// +required
+	Selector BoundedLabelSelector `json:"selector"`
+
+	// Port is the Service port to check, by name or number.
+	// +required
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (size(self) >= 1 && size(self) <= 15)",message="port must be a number from 1 to 65535 or a port name"
+	Port intstr.IntOrString `json:"port"`
+
+	// Path is the path of the URL, such as /healthz.
+	// +optional
+	// +kubebuilder:default="/"
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/`
+	Path string `json:"path,omitempty"`
+
+	// Scheme is the URL's scheme: http, https, tcp, tls, grpc or grpcs.
+	// +optional
+	// +kubebuilder:default=http
+	// +kubebuilder:validation:Enum=http;https;tcp;tls;grpc;grpcs
+	Scheme string `json:"scheme,omitempty"`
 }
 
 // Assertion is a CEL expression that an answer must satisfy.

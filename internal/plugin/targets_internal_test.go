@@ -39,7 +39,7 @@ func TestTargetsOfResolvesLikeTheOperator(t *testing.T) {
 		{
 			name:   "defaults: 8s timeout, 2s slow threshold, redacted display name",
 			spec:   monitoringv1alpha1.HealthCheckSpec{Interval: dur(30 * time.Second)},
-			target: monitoringv1alpha1.Target{URL: url, Method: "GET"},
+			target: monitoringv1alpha1.Target{URL: url, TargetSettings: monitoringv1alpha1.TargetSettings{Method: "GET"}},
 			want: resolve.Target{URL: url, Name: "https://a.example/x?token=REDACTED",
 				Check: checker.Target{URL: url, Method: "GET", Timeout: 8 * time.Second, SlowThreshold: 2 * time.Second, Expected: checker.DefaultStatusCodes}},
 		},
@@ -58,9 +58,9 @@ func TestTargetsOfResolvesLikeTheOperator(t *testing.T) {
 		{
 			name: "the target's own, over the spec's",
 			spec: monitoringv1alpha1.HealthCheckSpec{Interval: dur(time.Minute), Timeout: dur(20 * time.Second), SlowThreshold: dur(5 * time.Second)},
-			target: monitoringv1alpha1.Target{URL: url, Name: "x", Timeout: dur(3 * time.Second), SlowThreshold: dur(time.Second),
+			target: monitoringv1alpha1.Target{URL: url, Name: "x", TargetSettings: monitoringv1alpha1.TargetSettings{Timeout: dur(3 * time.Second), SlowThreshold: dur(time.Second),
 				FollowRedirects: &no, TLS: &monitoringv1alpha1.TLSSpec{InsecureSkipVerify: true},
-				ExpectedStatusCodes: []string{"301"}, Headers: []monitoringv1alpha1.HTTPHeader{{Name: "Accept", Value: "text/plain"}}},
+				ExpectedStatusCodes: []string{"301"}, Headers: []monitoringv1alpha1.HTTPHeader{{Name: "Accept", Value: "text/plain"}}}},
 			want: resolve.Target{URL: url, Name: "x", StatusName: "x", Check: checker.Target{URL: url, Timeout: 3 * time.Second, SlowThreshold: time.Second,
 				NoFollowRedirects: true, InsecureSkipVerify: true, Expected: mustCodes(t, "301"),
 				Headers: []checker.Header{{Name: "Accept", Value: "text/plain"}}}},
@@ -78,10 +78,10 @@ func TestTargetsOfResolvesLikeTheOperator(t *testing.T) {
 func TestTargetsOfSkipsTargetsThatNeedASecret(t *testing.T) {
 	ref := monitoringv1alpha1.SecretKeySelector{Name: "api", Key: "token"}
 	cases := map[string]monitoringv1alpha1.Target{
-		`header X-Key comes from key "token" of Secret "api"`: {URL: "https://a.example/",
-			Headers: []monitoringv1alpha1.HTTPHeader{{Name: "X-Key", ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: ref}}}},
-		`the CA bundle comes from key "token" of Secret "api"`: {URL: "https://a.example/",
-			TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &ref}},
+		`header X-Key comes from key "token" of Secret "api"`: {URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{
+			Headers: []monitoringv1alpha1.HTTPHeader{{Name: "X-Key", ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: ref}}}}},
+		`the CA bundle comes from key "token" of Secret "api"`: {URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{
+			TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &ref}}},
 	}
 	for want, target := range cases {
 		p := targetOf(t, monitoringv1alpha1.HealthCheckSpec{}, target)

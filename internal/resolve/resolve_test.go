@@ -31,7 +31,7 @@ func TestSecretValuesAreLookedUpAndMissingOnesReported(t *testing.T) {
 	}
 	spec := monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 5 * time.Second}}
 
-	p, err := One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("present", "k")}}, lookup)
+	p, err := One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("present", "k")}}}, lookup)
 	if err != nil || !p.Checkable() || len(p.Check.Headers) != 1 || p.Check.Headers[0].Value != "v4lue" {
 		t.Fatalf("present Secret: %+v, %v", p, err)
 	}
@@ -39,21 +39,21 @@ func TestSecretValuesAreLookedUpAndMissingOnesReported(t *testing.T) {
 		t.Fatalf("timeout %v: the 8s default must be clamped to the 5s interval", p.Check.Timeout)
 	}
 
-	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}, lookup)
+	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}}, lookup)
 	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `Secret "absent" has no key "k" for header X-Key` {
 		t.Fatalf("absent Secret: %+v, %v", p, err)
 	}
 
-	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}, Unreadable("which run cannot read"))
+	p, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("absent", "k")}}}, Unreadable("which run cannot read"))
 	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `header X-Key comes from key "k" of Secret "absent", which run cannot read` {
 		t.Fatalf("unreadable Secret: %+v, %v", p, err)
 	}
 
-	if _, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("broken", "k")}}, lookup); err == nil {
+	if _, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{secretHeader("broken", "k")}}}, lookup); err == nil {
 		t.Fatal("a failed lookup was not returned")
 	}
 
-	_, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", BodyMatches: "(unclosed"}, lookup)
+	_, err = One(spec, monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{BodyMatches: "(unclosed"}}, lookup)
 	var invalid *InvalidSpecError
 	if !errors.As(err, &invalid) {
 		t.Fatalf("an invalid regexp gave %v, want an InvalidSpecError", err)
@@ -65,11 +65,11 @@ func TestSecretValuesAreLookedUpAndMissingOnesReported(t *testing.T) {
 func TestSkipMessagesFitStatusAtTheLongestNames(t *testing.T) {
 	name, key := strings.Repeat("n", 253), strings.Repeat("k", 253)
 	for _, target := range []monitoringv1alpha1.Target{
-		{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 256),
-			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}},
-		{URL: "https://a.example/", Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 63),
-			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}},
-		{URL: "https://a.example/", TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}},
+		{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 256),
+			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}}},
+		{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Headers: []monitoringv1alpha1.HTTPHeader{{Name: strings.Repeat("H", 63),
+			ValueFrom: &monitoringv1alpha1.HeaderValueSource{SecretKeyRef: monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}}}},
+		{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{TLS: &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &monitoringv1alpha1.SecretKeySelector{Name: name, Key: key}}}},
 	} {
 		for _, lookup := range []SecretValue{
 			func(monitoringv1alpha1.SecretKeySelector) (string, bool, error) { return "", false, nil },
@@ -116,10 +116,10 @@ func TestCheckAlignsResultsWithTheResolvedTargets(t *testing.T) {
 }
 
 func TestAnAssertionThatDoesNotCompileIsAnInvalidSpecNamingTheTarget(t *testing.T) {
-	target := monitoringv1alpha1.Target{URL: "https://a.example/", Name: "shop", Assertions: []monitoringv1alpha1.Assertion{
+	target := monitoringv1alpha1.Target{URL: "https://a.example/", Name: "shop", TargetSettings: monitoringv1alpha1.TargetSettings{Assertions: []monitoringv1alpha1.Assertion{
 		{Expression: "response.code == 200"},
 		{Expression: "response.json.status =="},
-	}}
+	}}}
 	_, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, nil)
 	var invalid *InvalidSpecError
 	if !errors.As(err, &invalid) || !strings.HasPrefix(invalid.Msg, "target shop: assertions[1].expression: ") {
@@ -128,7 +128,7 @@ func TestAnAssertionThatDoesNotCompileIsAnInvalidSpecNamingTheTarget(t *testing.
 }
 
 func TestAssertionsAreCompiledOncePerContent(t *testing.T) {
-	target := monitoringv1alpha1.Target{URL: "https://a.example/", Assertions: []monitoringv1alpha1.Assertion{{Expression: "response.code == 200"}}}
+	target := monitoringv1alpha1.Target{URL: "https://a.example/", TargetSettings: monitoringv1alpha1.TargetSettings{Assertions: []monitoringv1alpha1.Assertion{{Expression: "response.code == 200"}}}}
 	first, err := One(monitoringv1alpha1.HealthCheckSpec{}, target, nil)
 	if err != nil || first.Check.Assertions == nil {
 		t.Fatalf("first resolve: %+v, %v", first, err)
@@ -153,11 +153,11 @@ func TestTheClientCertificateIsReadFromTheTLSSecretsKeys(t *testing.T) {
 	tlsSpec := func(name string) *monitoringv1alpha1.TLSSpec {
 		return &monitoringv1alpha1.TLSSpec{ClientCertificateSecretRef: &monitoringv1alpha1.SecretReference{Name: name}}
 	}
-	p, err := One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TLS: tlsSpec("client")}, lookup)
+	p, err := One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TargetSettings: monitoringv1alpha1.TargetSettings{TLS: tlsSpec("client")}}, lookup)
 	if err != nil || string(p.Check.ClientCertificate) != "CERT" || string(p.Check.ClientKey) != "KEY" {
 		t.Fatalf("client certificate: %+v, %v", p.Check, err)
 	}
-	p, err = One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TLS: tlsSpec("gone")}, lookup)
+	p, err = One(monitoringv1alpha1.HealthCheckSpec{}, monitoringv1alpha1.Target{URL: "tls://db.example:5432", TargetSettings: monitoringv1alpha1.TargetSettings{TLS: tlsSpec("gone")}}, lookup)
 	if err != nil || p.Skip != monitoringv1alpha1.CheckSecretNotFound || p.SkipMessage != `Secret "gone" has no key "tls.crt" for the client certificate` {
 		t.Fatalf("missing client certificate Secret: %+v, %v", p, err)
 	}
