@@ -73,8 +73,9 @@ type HealthCheckReconciler struct {
 	// one, run by the manager.
 	Notifier *notify.Notifier
 
-	rounds *rounds
-	budget *eventBudget
+	rounds    *rounds
+	budget    *eventBudget
+	discovery *discovery
 	// refused remembers, per HealthCheck, the last status write the API server
 	// refused, so that a refusal repeated every round is reported once.
 	refused sync.Map // types.NamespacedName -> string
@@ -220,6 +221,7 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.targets)
+	markDiscovery(hc, r.discovery.lastOf(client.ObjectKeyFromObject(hc)))
 	r.budget.keep(client.ObjectKeyFromObject(hc), rnd.targets)
 	return transitions
 }
@@ -238,7 +240,11 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
 	}
 
-	targets, err := resolveTargets(ctx, r.APIReader, hc)
+	found, err := r.discovery.targets(ctx, hc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	targets, err := resolveTargets(ctx, r.APIReader, hc, found.result.Targets)
 	var invalid *resolve.InvalidSpecError
 	if errors.As(err, &invalid) {
 		r.forget(key)
@@ -266,6 +272,7 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.budget.forget(key)
 	r.refused.Delete(key)
 	r.written.Delete(key)
+	r.discovery.forget(key)
 }
 
 // nextRun is when the HealthCheck's next round is due: at once for a spec not yet
@@ -389,6 +396,26 @@ func markRunning(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target) {
 	meta.SetStatusCondition(&hc.Status.Conditions, cond)
 }
 
+// markDiscovery adds what discovery found to the Ready condition markRunning
+// set: False with SourceUnavailable when a source cannot be read (the other
+// targets are still checked), else what was left out, after the Running message.
+func markDiscovery(hc *monitoringv1alpha1.HealthCheck, found discovered) {
+	unavailable, message := found.readiness()
+	ready := meta.FindStatusCondition(hc.Status.Conditions, monitoringv1alpha1.ConditionReady)
+	if message == "" || ready == nil {
+		return
+	}
+	cond := *ready
+	switch {
+	case unavailable:
+		cond.Status, cond.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonSourceUnavailable
+		cond.Message = conditionMessage("A source cannot be read, its targets are not checked: " + message)
+	case cond.Status == metav1.ConditionTrue:
+		cond.Message = conditionMessage(cond.Message + "; " + message)
+	}
+	meta.SetStatusCondition(&hc.Status.Conditions, cond)
+}
+
 // conditionMessage bounds a condition's message.
 func conditionMessage(s string) string {
 	return monitoringv1alpha1.Truncate(s, monitoringv1alpha1.MaxConditionMessageLength)
@@ -481,6 +508,11 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(r.Notifier); err != nil {
 		return fmt.Errorf("adding the notifier: %w", err)
 	}
+	gatewayAPI, err := servesHTTPRoutes(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	r.discovery = newDiscovery(r.APIReader, gatewayAPI)
 	r.rounds = newRounds(r.Checker.Run, r.Clock)
 	if err := mgr.Add(r.rounds); err != nil {
 		return fmt.Errorf("adding the round runner: %w", err)
@@ -488,13 +520,22 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &monitoringv1alpha1.HealthCheck{}, secretNameField, secretNames); err != nil {
 		return fmt.Errorf("indexing HealthChecks by Secret: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&monitoringv1alpha1.HealthCheck{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, requestedAtChanged), r.Shard.predicate())).
 		WatchesRawSource(source.Channel(r.rounds.wake, &handler.EnqueueRequestForObject{})).
 		// Only Secrets' metadata is cached: values are read when a round starts.
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.healthChecksUsingSecret), builder.OnlyMetadata).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.healthChecksUsingSecret), builder.OnlyMetadata)
+	// Sources' objects too: only their metadata is cached, and they are listed
+	// when a round starts (see discovery).
+	kinds := []sourceKind{kindIngress, kindService}
+	if gatewayAPI {
+		kinds = append(kinds, kindHTTPRoute, kindGateway)
+	}
+	for _, kind := range kinds {
+		b = b.WatchesMetadata(metadataOf(kind), r.sourceHandler(kind))
+	}
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("healthcheck").
 		Complete(r)
 }
@@ -511,7 +552,8 @@ var requestedAtChanged = predicate.Funcs{
 }
 
 // secretNameField indexes HealthChecks by the names of the Secrets their checks
-// read (header values and CA bundles).
+// read (header values, CA bundles and client certificates, in targets and in
+// sources' templates).
 const secretNameField = ".spec.targets.headers.valueFrom.secretKeyRef.name"
 
 func secretNames(obj client.Object) []string {
@@ -525,7 +567,7 @@ func secretNames(obj client.Object) []string {
 			names = append(names, name)
 		}
 	}
-	for _, t := range hc.Spec.Targets {
+	settings := func(t monitoringv1alpha1.TargetSettings) {
 		for _, h := range t.Headers {
 			if h.ValueFrom != nil {
 				add(h.ValueFrom.SecretKeyRef.Name)
@@ -533,6 +575,17 @@ func secretNames(obj client.Object) []string {
 		}
 		if t.TLS != nil && t.TLS.CABundleSecretRef != nil {
 			add(t.TLS.CABundleSecretRef.Name)
+		}
+		if t.TLS != nil && t.TLS.ClientCertificateSecretRef != nil {
+			add(t.TLS.ClientCertificateSecretRef.Name)
+		}
+	}
+	for _, t := range hc.Spec.Targets {
+		settings(t.TargetSettings)
+	}
+	for _, src := range hc.Spec.TargetsFrom {
+		if src.Template != nil {
+			settings(*src.Template)
 		}
 	}
 	return names

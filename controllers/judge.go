@@ -134,7 +134,7 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 		if !seen {
 			prev = monitoringv1alpha1.TargetStatus{State: monitoringv1alpha1.StatePending}
 		}
-		prev.URL, prev.Name = t.URL, t.StatusName
+		prev.URL, prev.Name, prev.Source = t.URL, t.StatusName, t.Source
 		if !t.Checkable() {
 			judged[i] = skipped(prev, t)
 			continue

@@ -48,8 +48,10 @@ func TestTCPAndTLSTargetsAreCheckedByConnecting(t *testing.T) {
 	metadata := "tcp://169.254.169.254:80"
 	listener := "tls://" + tlsAddr
 	untrusted := "tls://" + strings.Replace(tlsAddr, "127.0.0.1", "localhost", 1) + "/"
-	hc := newHealthCheck(ns, "sockets", open, closed, metadata, listener, untrusted)
+	v4only := "tcp://" + testservers.Listen(t, nil)
+	hc := newHealthCheck(ns, "sockets", open, closed, metadata, listener, untrusted, v4only)
 	hc.Spec.CertificateExpiryThreshold = duration(168 * time.Hour)
+	hc.Spec.Targets[5].IPFamily = monitoringv1alpha1.IPFamilyIPv6
 	hc.Spec.Targets[3].TLS = &monitoringv1alpha1.TLSSpec{CABundleSecretRef: &monitoringv1alpha1.SecretKeySelector{Name: "ca", Key: "ca.crt"}}
 	create(t, hc)
 
@@ -59,6 +61,8 @@ func TestTCPAndTLSTargetsAreCheckedByConnecting(t *testing.T) {
 		g.Expect(targetState(got, open).Message).To(MatchRegexp(`^connected in ` + latency + `$`))
 		g.Expect(targetState(got, closed)).To(beTarget(closed, monitoringv1alpha1.StateDown, 0, monitoringv1alpha1.CheckConnectionRefused))
 		g.Expect(targetState(got, metadata)).To(beTarget(metadata, monitoringv1alpha1.StateDown, 0, monitoringv1alpha1.CheckBlocked))
+		g.Expect(targetState(got, v4only)).To(beTarget(v4only, monitoringv1alpha1.StateDown, 0, monitoringv1alpha1.CheckDNSError))
+		g.Expect(targetState(got, v4only).Message).To(Equal("no IPv6 address"), "ipFamily IPv6 never dials an IPv4 address")
 
 		tlsTarget := targetState(got, listener)
 		g.Expect(tlsTarget).To(beTarget(listener, monitoringv1alpha1.StateUp, 0, monitoringv1alpha1.CheckCertificateExpiring))

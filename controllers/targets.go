@@ -9,15 +9,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/discover"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
-// resolveTargets resolves hc's targets for a round (resolve.Targets), reading
+// resolveTargets resolves hc's listed targets (spec and discovered, see
+// discovery) for a round (resolve.All), reading
 // Secret values straight from the API server, each Secret once per round
 // however many keys of it the targets use (a client certificate is two).
-func resolveTargets(ctx context.Context, secrets client.Reader, hc *monitoringv1alpha1.HealthCheck) ([]resolve.Target, error) {
+func resolveTargets(ctx context.Context, secrets client.Reader, hc *monitoringv1alpha1.HealthCheck, listed []discover.Target) ([]resolve.Target, error) {
 	read := map[string]*corev1.Secret{} // nil: the Secret does not exist
-	return resolve.Targets(hc.Spec, func(ref monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
+	return resolve.All(hc.Spec, listed, func(ref monitoringv1alpha1.SecretKeySelector) (string, bool, error) {
 		s, seen := read[ref.Name]
 		if !seen {
 			var err error

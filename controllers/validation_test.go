@@ -35,8 +35,17 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		spec string
 		want string
 	}{
-		{"no targets", "targets: []", "spec.targets: Invalid value: 0: spec.targets in body should have at least 1 items"},
-		{"targets missing", "interval: 30s", "spec.targets: Required value"},
+		{"no targets", "targets: []", "spec: Invalid value: set targets, targetsFrom or both: there is nothing to check"},
+		{"targets missing", "interval: 30s", "spec: Invalid value: set targets, targetsFrom or both: there is nothing to check"},
+		{"two kinds in one source", `targetsFrom: [{ingresses: {selector: {}}, services: {selector: {}, port: 80}}]`, "spec.targetsFrom[0]: Invalid value: set exactly one of ingresses, httpRoutes or services"},
+		{"no kind in a source", `targetsFrom: [{template: {timeout: 1s}}]`, "spec.targetsFrom[0]: Invalid value: set exactly one of ingresses, httpRoutes or services"},
+		{"nine sources", "targetsFrom: [" + strings.Repeat("{ingresses: {selector: {}}},", 9) + "]", "spec.targetsFrom: Too many: 9: must have at most 8 items"},
+		{"service port 0", `targetsFrom: [{services: {selector: {}, port: 0}}]`, "port must be a number from 1 to 65535 or a port name"},
+		{"service without a port", `targetsFrom: [{services: {selector: {}}}]`, "spec.targetsFrom[0].services.port: Required value"},
+		{"service scheme ftp", `targetsFrom: [{services: {selector: {}, port: 80, scheme: ftp}}]`, "spec.targetsFrom[0].services.scheme: Unsupported value: \"ftp\""},
+		{"selector operator", `targetsFrom: [{ingresses: {selector: {matchExpressions: [{key: app, operator: Like}]}}}]`, "spec.targetsFrom[0].ingresses.selector.matchExpressions[0].operator: Unsupported value: \"Like\""},
+		{"template HEAD with body", `targetsFrom: [{ingresses: {selector: {}}, template: {method: HEAD, bodyContains: ok}}]`, "spec.targetsFrom[0].template: Invalid value: bodyContains and bodyMatches need method GET: a HEAD answer has no body"},
+		{"ipFamily", `targets: [{url: "http://a.example/", ipFamily: IPv5}]`, "spec.targets[0].ipFamily: Unsupported value: \"IPv5\""},
 		{"501 targets", tooMany, "spec.targets: Too many: 501: must have at most 500 items"},
 		{"empty url", `targets: [{url: ""}]`, "spec.targets[0].url: Invalid value: \"\": spec.targets[0].url in body should be at least 1 chars long"},
 		{"relative url", `targets: [{url: /healthz}]`, "spec.targets[0].url: Invalid value: \"/healthz\": url must be an absolute http://, https://, tcp://, tls://, grpc:// or grpcs:// URL"},

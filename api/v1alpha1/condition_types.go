@@ -72,8 +72,8 @@ const (
 // target, holds the target's name; the event budget is kept per target by it.
 const TargetAnnotation = "monitoring.healthcheck.dev/target"
 
-// PathAnnotation, on an Ingress, HTTPRoute or Service that a source of
-// spec.targetsFrom selects, overrides the path of the targets discovered from it.
+// PathAnnotation overrides the path of the targets discovered from the Ingress,
+// HTTPRoute or Service that carries it.
 const PathAnnotation = "monitoring.healthcheck.dev/path"
 
 // IgnoreAnnotation set to "true" on an Ingress, HTTPRoute or Service leaves it

@@ -104,6 +104,11 @@ type Target struct {
 	// private key presented to https, tls and grpcs servers that ask for a
 	// client certificate. The key never appears in any Result or error text.
 	ClientCertificate, ClientKey []byte
+	// IPFamily restricts every connection of the check, redirect hops
+	// included, to addresses of one family; IPFamilyAny (or "Any") allows all.
+	// A host without such an address fails as ReasonDNSError, "no IPv4
+	// address" or "no IPv6 address". Options.Transport ignores it.
+	IPFamily IPFamily
 }
 
 // MaxAssertedBodyBytes is how much of a body is read when a target asserts on
@@ -125,6 +130,9 @@ func (t Target) withDefaults() Target {
 		t.SlowThreshold = DefaultSlowThreshold
 	}
 	t.Expected = t.Expected.effective()
+	if t.IPFamily == ipFamilyAnyName {
+		t.IPFamily = IPFamilyAny
+	}
 	return t
 }
 
@@ -147,8 +155,8 @@ type Options struct {
 	// blocked, everything else (loopback and private ranges too) is allowed.
 	Policy *netpolicy.Policy
 	// Transport, if set, performs every http and https request instead of
-	// the built-in transports, so Policy and the TLS fields of Target have no
-	// effect on them (tcp, tls and gRPC checks never use it). It is meant for
+	// the built-in transports, so Policy and the TLS and IPFamily fields of
+	// Target have no effect on them (tcp, tls and gRPC checks never use it). It is meant for
 	// tests; nil means one transport per distinct TLS setting, built like
 	// NewTransport.
 	Transport http.RoundTripper
@@ -233,6 +241,10 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		res.Reason, res.Message = ReasonTimeout, msgCancelled
 		return res
 	}
+	if !t.IPFamily.valid() {
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problemIPFamily
+		return res
+	}
 
 	reqCtx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
@@ -266,7 +278,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 // code, body and assertions are judged.
 func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, res *Result) {
 	seen := &tlsSeen{}
-	req, problem := buildRequest(withTLSSeen(withCheck(reqCtx), seen), t)
+	req, problem := buildRequest(withFamily(withTLSSeen(withCheck(reqCtx), seen), t.IPFamily), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return
@@ -377,6 +389,11 @@ func failure(parent, reqCtx context.Context, err error, t Target, latency time.D
 	case errors.Is(err, netpolicy.ErrBlocked):
 		// Decided before any connection was made, whatever the context says.
 		return ReasonBlocked, msgBlocked
+	case errors.Is(err, errNoIPv4Address):
+		// Decided by the host's addresses, whatever the context says.
+		return ReasonDNSError, msgNoIPv4
+	case errors.Is(err, errNoIPv6Address):
+		return ReasonDNSError, msgNoIPv6
 	case errors.Is(err, errTooManyRedirects):
 		return ReasonNetworkError, msgTooManyRedirs
 	case errors.Is(parent.Err(), context.Canceled):

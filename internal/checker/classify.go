@@ -19,7 +19,8 @@ import (
 // Order matters: a dial the outbound policy refused is Blocked whatever
 // else happened; a deadline or cancellation wins over whatever low-level error
 // it caused (a DNS lookup cut short by the deadline is a Timeout, not a
-// DNSError); otherwise refused, DNS and TLS failures are told apart, other
+// DNSError); otherwise refused, DNS and TLS failures are told apart (a host
+// without an address of the check's IP family is a DNSError), other
 // net.Error timeouts (dial, TLS handshake) are Timeout, and the rest is
 // NetworkError. A nil error yields ReasonOK: the transport succeeded and the
 // caller classifies by status code.
@@ -33,7 +34,7 @@ func Classify(err error) Reason {
 		return ReasonTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ReasonConnectionRefused
-	case isDNSError(err):
+	case isDNSError(err), isNoAddress(err):
 		return ReasonDNSError
 	case isTLSError(err):
 		return ReasonTLSError

@@ -59,11 +59,12 @@ func bindTo(ctx, check context.Context) (context.Context, context.CancelFunc) {
 	return ctx, func() { stop(); cancel() }
 }
 
-// dial is the transport's DialContext, used for http:// URLs.
-func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// dial is the transport's DialContext, used for http:// URLs. net/http
+// always asks for "tcp"; the check's family (see withFamily) decides.
+func (d *dialer) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 	ctx, cancel := boundToCheck(ctx)
 	defer cancel()
-	conn, err := d.net.DialContext(ctx, network, addr)
+	conn, err := dialFamily(ctx, &d.net, familyOf(ctx), addr)
 	if err != nil {
 		return nil, err
 	}
@@ -74,15 +75,15 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 // the handshake net/http would do, so that an HTTP/1 connection can be
 // wrapped after it. An HTTP/2 connection is returned as the *tls.Conn that
 // net/http needs to recognise it; HTTP/2 frames its traffic and never logs
-// what a server sends.
-func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+// what a server sends. Like dial, it connects with the check's family.
+func (d *dialer) dialTLS(ctx context.Context, _, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := boundToCheck(ctx)
 	defer cancel()
-	conn, err := d.net.DialContext(ctx, network, addr)
+	conn, err := dialFamily(ctx, &d.net, familyOf(ctx), addr)
 	if err != nil {
 		return nil, err
 	}

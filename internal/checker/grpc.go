@@ -59,7 +59,7 @@ func (c *Checker) checkGRPC(ctx, reqCtx context.Context, t Target, e endpoint, s
 		creds = credentials.NewTLS(cfg)
 	}
 	cc, err := grpc.NewClient("passthrough:///"+e.addr,
-		grpc.WithContextDialer(c.grpcDialer(reqCtx, trace)),
+		grpc.WithContextDialer(c.grpcDialer(reqCtx, t.IPFamily, trace)),
 		grpc.WithTransportCredentials(&tracedCreds{TransportCredentials: creds, trace: trace}),
 		grpc.WithStatsHandler(tracedStats{trace}),
 		grpc.WithUserAgent(DefaultUserAgent),

@@ -29,7 +29,8 @@ const (
 	ReasonTimeout Reason = "Timeout"
 	// ReasonConnectionRefused means the TCP connection was actively refused.
 	ReasonConnectionRefused Reason = "ConnectionRefused"
-	// ReasonDNSError means the host name could not be resolved.
+	// ReasonDNSError means the host name could not be resolved, or the host
+	// has no address of the target's IPFamily ("no IPv6 address").
 	ReasonDNSError Reason = "DNSError"
 	// ReasonTLSError means the TLS handshake or certificate verification failed.
 	ReasonTLSError Reason = "TLSError"
@@ -75,6 +76,8 @@ const (
 	msgTooManyRedirs  = "network error: stopped after 10 redirects"
 	msgInvalidRequest = "invalid request"
 	msgNotGRPC        = "network error: not a gRPC server"
+	msgNoIPv4         = "no IPv4 address"
+	msgNoIPv6         = "no IPv6 address"
 )
 
 // What checks without an HTTP status code saw, in Result.Seen, besides the

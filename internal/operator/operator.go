@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/controllers"
@@ -100,6 +101,10 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("registering HealthCheck: %w", err)
+	}
+	// HTTPRoutes and Gateways, read by httpRoutes sources where the cluster serves them.
+	if err := gatewayv1.Install(scheme); err != nil {
+		return nil, fmt.Errorf("registering the Gateway API: %w", err)
 	}
 	return scheme, nil
 }

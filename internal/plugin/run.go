@@ -228,6 +228,10 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 				problems = append(problems, fmt.Sprintf("%s: HealthCheck %s: %v", m.Source, b.healthCheck, err))
 				continue
 			}
+			for i, src := range hc.Spec.TargetsFrom {
+				notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: targetsFrom[%d] (%s) is skipped: run reads no cluster, so it discovers nothing",
+					m.Source, b.healthCheck, i, sourceKindOf(src)))
+			}
 			for _, t := range b.targets {
 				if !t.Checkable() {
 					notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: target %s is not checked: %s", m.Source, b.healthCheck, t.Name, t.SkipMessage))
@@ -243,6 +247,17 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 		_, _ = fmt.Fprintln(p.Streams.ErrOut, note)
 	}
 	return batches, nil
+}
+
+// sourceKindOf names what a source of spec.targetsFrom reads.
+func sourceKindOf(src monitoringv1alpha1.TargetSource) string {
+	switch {
+	case src.Ingresses != nil:
+		return "ingresses"
+	case src.HTTPRoutes != nil:
+		return "httpRoutes"
+	}
+	return "services"
 }
 
 func (p *Plugin) loadFile(ctx context.Context, file string) ([]Manifest, error) {

@@ -266,3 +266,30 @@ func containsLine(out, line string) bool {
 	}
 	return false
 }
+
+func TestRunSaysItSkipsSourcesAndChecksTheRest(t *testing.T) {
+	tg := newTargets(t)
+	manifest := `
+apiVersion: monitoring.healthcheck.dev/v1alpha1
+kind: HealthCheck
+metadata: {name: web, namespace: shop}
+spec:
+  targets:
+  - url: ` + tg.url + `/status/200
+  targetsFrom:
+  - ingresses: {selector: {matchLabels: {app: shop}}}
+  - services: {selector: {}, port: http}
+`
+	got := runPlugin(t, clock1500, manifest, "run", "-f", "-", "-o", "json")
+	if got.code != plugin.ExitOK {
+		t.Errorf("exit status = %d, want %d; stderr:\n%s", got.code, plugin.ExitOK, got.stderr)
+	}
+	want := "note: <stdin>: HealthCheck shop/web: targetsFrom[0] (ingresses) is skipped: run reads no cluster, so it discovers nothing\n" +
+		"note: <stdin>: HealthCheck shop/web: targetsFrom[1] (services) is skipped: run reads no cluster, so it discovers nothing\n"
+	if got.stderr != want {
+		t.Errorf("stderr = %q, want %q", got.stderr, want)
+	}
+	if !strings.Contains(got.stdout, `/status/200"`) {
+		t.Errorf("the spec's target was not checked:\n%s", got.stdout)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/assert"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/discover"
 )
 
 // DefaultInterval matches the schema's default, for objects read before defaulting.
@@ -54,6 +55,9 @@ type Target struct {
 	Name string
 	// StatusName is the name the user gave, if any, as status records it.
 	StatusName string
+	// Source is the object a discovered target comes from, such as Ingress/shop;
+	// empty for a target of spec.targets.
+	Source string
 	// Check is what the checker runs; unused when Skip is set.
 	Check checker.Target
 	// Skip, when set, is why the target is not checked, and SkipMessage says it
@@ -75,12 +79,28 @@ func (e *InvalidSpecError) Error() string { return e.Msg }
 // SecretNotFound. Errors are for failed lookups and, as *InvalidSpecError, for
 // specs the schema should have rejected.
 func Targets(spec monitoringv1alpha1.HealthCheckSpec, secrets SecretValue) ([]Target, error) {
-	targets := make([]Target, 0, len(spec.Targets))
-	for _, t := range spec.Targets {
-		r, err := One(spec, t, secrets)
+	listed := make([]discover.Target, len(spec.Targets))
+	for i, t := range spec.Targets {
+		listed[i] = discover.Target{Target: t}
+	}
+	return All(spec, listed, secrets)
+}
+
+// All resolves a HealthCheck's targets as discover.Merge lists them, spec
+// targets and discovered ones, in that order (see One). A discovered target's
+// errors name its source.
+func All(spec monitoringv1alpha1.HealthCheckSpec, listed []discover.Target, secrets SecretValue) ([]Target, error) {
+	targets := make([]Target, 0, len(listed))
+	for _, t := range listed {
+		r, err := One(spec, t.Target, secrets)
+		var invalid *InvalidSpecError
+		if errors.As(err, &invalid) && t.Source != "" {
+			invalid.Msg = fmt.Sprintf("%s (discovered from %s)", invalid.Msg, t.Source)
+		}
 		if err != nil {
 			return nil, err
 		}
+		r.Source = t.Source
 		targets = append(targets, r)
 	}
 	return targets, nil
@@ -103,6 +123,7 @@ func One(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, s
 		Expected:          codes,
 		NoFollowRedirects: t.FollowRedirects != nil && !*t.FollowRedirects,
 		BodyContains:      t.BodyContains,
+		IPFamily:          checker.IPFamily(t.IPFamily),
 	}
 	if t.BodyMatches != "" {
 		if r.Check.BodyMatches, err = regexp.Compile(t.BodyMatches); err != nil {

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -39,7 +42,24 @@ type Env struct {
 type Option func(*settings)
 
 type settings struct {
-	noCRDs bool
+	noCRDs     bool
+	gatewayAPI bool
+}
+
+// WithGatewayAPI installs the Gateway API's standard CRDs too (HTTPRoute,
+// Gateway, ...), from the module the operator is built with.
+func WithGatewayAPI() Option {
+	return func(s *settings) { s.gatewayAPI = true }
+}
+
+// gatewayAPICRDs is the directory of the Gateway API's standard CRDs in the
+// module cache: the very version go.mod names.
+func gatewayAPICRDs() (string, error) {
+	out, err := exec.CommandContext(context.Background(), "go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api").Output()
+	if err != nil {
+		return "", fmt.Errorf("finding the Gateway API module: %w", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard"), nil
 }
 
 // WithoutCRDs starts the API server with no CRDs, for a suite that installs
@@ -70,6 +90,13 @@ func Start(opts ...Option) (*Env, error) {
 		return nil, err
 	}
 	env := &Env{Environment: &envtest.Environment{CRDs: crds, ErrorIfCRDPathMissing: true}, Scheme: scheme}
+	if s.gatewayAPI {
+		dir, err := gatewayAPICRDs()
+		if err != nil {
+			return nil, err
+		}
+		env.CRDDirectoryPaths = []string{dir}
+	}
 	if env.Config, err = env.Start(); err != nil {
 		return nil, fmt.Errorf("starting envtest: %w", err)
 	}

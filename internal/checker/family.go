@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"context"
+	"errors"
+	"net"
+)
+
+// IPFamily says which addresses of a target's host a check may connect to.
+// Its values are the API's, so a resolved target converts with a cast.
+type IPFamily string
+
+// IP families.
+const (
+	// IPFamilyAny allows every address, in the resolver's order. "Any" means
+	// the same; withDefaults turns it into "".
+	IPFamilyAny IPFamily = ""
+	// IPFamilyIPv4 allows only IPv4 addresses; net.Dial counts IPv4-mapped
+	// IPv6 ones ("::ffff:10.0.0.1") as IPv4.
+	IPFamilyIPv4 IPFamily = "IPv4"
+	// IPFamilyIPv6 allows only IPv6 addresses.
+	IPFamilyIPv6 IPFamily = "IPv6"
+)
+
+// ipFamilyAnyName is the API's spelling of IPFamilyAny.
+const ipFamilyAnyName IPFamily = "Any"
+
+// problemIPFamily is the "invalid request" description of an unknown family.
+const problemIPFamily = "ipFamily must be Any, IPv4 or IPv6"
+
+// Errors of a dial that found no address of its family. Classify makes them
+// DNSErrors and failure reports their text, which names no host.
+var (
+	errNoIPv4Address = errors.New(msgNoIPv4)
+	errNoIPv6Address = errors.New(msgNoIPv6)
+)
+
+// goNoSuitableAddress is the text of the *net.AddrError that net.Dialer
+// returns when the host resolved only to addresses of the other family, as a
+// host listed in /etc/hosts with one family does. net exports no value for it.
+const goNoSuitableAddress = "no suitable address found"
+
+func (f IPFamily) valid() bool {
+	return f == IPFamilyAny || f == IPFamilyIPv4 || f == IPFamilyIPv6
+}
+
+// network is the net.Dial network of f's TCP connections.
+func (f IPFamily) network() string {
+	switch f {
+	case IPFamilyIPv4:
+		return "tcp4"
+	case IPFamilyIPv6:
+		return "tcp6"
+	}
+	return "tcp"
+}
+
+// errNoAddress is the error of a dial that found no address of family f.
+func (f IPFamily) errNoAddress() error {
+	if f == IPFamilyIPv4 {
+		return errNoIPv4Address
+	}
+	return errNoIPv6Address
+}
+
+// dialFamily dials addr (host:port) over TCP with d, connecting only to
+// addresses of family; the policy in d.Control still sees every address tried.
+//
+// A host without such an address fails with errNoIPv4Address or
+// errNoIPv6Address. net.Dialer says so in one of two ways: it asks DNS only
+// for the family's records and gets a not-found *net.DNSError when there are
+// none, and it filters literal addresses, and what other sources (the hosts
+// file) return, into a *net.AddrError, without a system call. Other DNS
+// failures (timeouts, server errors) stay what they are.
+func dialFamily(ctx context.Context, d *net.Dialer, family IPFamily, addr string) (net.Conn, error) {
+	if family == IPFamilyAny {
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	conn, err := d.DialContext(ctx, family.network(), addr)
+	if err != nil && noAddressFound(err) {
+		return nil, family.errNoAddress()
+	}
+	return conn, err
+}
+
+// noAddressFound tells whether a dial restricted to one family failed because
+// the host has no address of it (see dialFamily).
+func noAddressFound(err error) bool {
+	var addrErr *net.AddrError
+	if errors.As(err, &addrErr) {
+		return addrErr.Err == goNoSuitableAddress
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// isNoAddress tells whether err says a host has no address of a check's family.
+func isNoAddress(err error) bool {
+	return errors.Is(err, errNoIPv4Address) || errors.Is(err, errNoIPv6Address)
+}
+
+// familyKey is the context key under which withFamily stores a check's family.
+type familyKey struct{}
+
+// withFamily returns ctx carrying family for the http and https dialers,
+// which net/http calls with the request's context values (see withCheck), on
+// every redirect hop too. IPFamilyAny adds nothing: it is what the dialers
+// assume, and the default checks keep their allocations.
+func withFamily(ctx context.Context, family IPFamily) context.Context {
+	if family == IPFamilyAny {
+		return ctx
+	}
+	return context.WithValue(ctx, familyKey{}, family)
+}
+
+// familyOf is the family withFamily stored in ctx, IPFamilyAny if none.
+func familyOf(ctx context.Context) IPFamily {
+	f, _ := ctx.Value(familyKey{}).(IPFamily)
+	return f
+}
