@@ -42,6 +42,7 @@ func summaryOf(g Gomega, hc *monitoringv1alpha1.HealthCheck) monitoringv1alpha1.
 // then lets it back: the operator keeps running and status shows the change
 // within a few rounds.
 func TestStatusCatchesUpAfterTheAPIServerReturns(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	var code atomic.Int32

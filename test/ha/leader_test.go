@@ -17,6 +17,7 @@ const (
 )
 
 func TestExactlyOneReplicaChecksAndAnotherTakesOverWhenItStops(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	srv := newOKServer(t)

@@ -45,6 +45,7 @@ func (p *pathRecorder) paths(replica string) map[string]bool {
 }
 
 func TestTwoShardsCheckEveryHealthCheckExactlyOnce(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	rec := &pathRecorder{seen: map[string]map[string]bool{}}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -125,6 +126,8 @@ func startReplicaOn(t *testing.T, restCfg *rest.Config, ns, leaseID string, shar
 			o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = &lease, &renew, &retry
 			// Each replica needs its own controller name space in this process.
 			o.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+			// and sees only its test's namespace, so that tests run side by side.
+			o.Cache.DefaultNamespaces = map[string]cache.Config{ns: {}}
 		}),
 		operator.WithManager(func(mgr ctrl.Manager) { rep.cache = mgr.GetClient() }),
 		operator.WithReconciler(func(r *controllers.HealthCheckReconciler) {

@@ -53,6 +53,7 @@ func (s countingStatus) Update(ctx context.Context, obj client.Object, opts ...c
 // writes of one replica: a target that changes state every round costs one write
 // a round; a steady one costs none after its first round.
 func TestStatusIsWrittenOncePerChangingRoundAndNeverForSteadyOnes(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	var flips atomic.Int64
