@@ -102,7 +102,8 @@ func servesHTTPRoutes(mapper meta.RESTMapper) (bool, error) {
 }
 
 // targets is hc's spec targets followed by what its sources discover, merged
-// and bounded (discover.Merge), and the sources that could not be read.
+// and bounded (discover.Merge), and the sources that could not be read. When
+// listing fails, the last discovery of the same spec stands in, still stale.
 func (d *discovery) targets(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (discovered, error) {
 	key := client.ObjectKeyFromObject(hc)
 	d.mu.Lock()
@@ -115,6 +116,12 @@ func (d *discovery) targets(ctx context.Context, hc *monitoringv1alpha1.HealthCh
 	var found []discover.Target
 	for i, src := range hc.Spec.TargetsFrom {
 		targets, notes, unavailable, err := d.source(ctx, hc.Namespace, i, src)
+		if err != nil && ok && last.generation == hc.Generation {
+			// The API server is away: the round runs with what the sources
+			// selected last, and they are listed again next round.
+			ctrl.LoggerFrom(ctx).Error(err, "Listing a source failed; checking what it selected last")
+			return last, nil
+		}
 		if err != nil {
 			return discovered{}, err
 		}
