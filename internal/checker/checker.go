@@ -109,6 +109,16 @@ type Target struct {
 	// A host without such an address fails as ReasonDNSError, "no IPv4
 	// address" or "no IPv6 address". Options.Transport ignores it.
 	IPFamily IPFamily
+	// Address, if set, is an IPv4 or IPv6 address (no port) that every
+	// connection to the URL's host goes to instead of the addresses the host
+	// resolves to, so one backend of the host can be checked; the port stays
+	// the URL's. Everything else stays as the URL says: the HTTP Host header,
+	// the TLS server name and the name the certificate is verified against,
+	// the gRPC :authority. The outbound policy and IPFamily still apply: an
+	// address of the other family fails like a host without one. A redirect
+	// to another host resolves that host normally. Anything but an IP
+	// address is an invalid request. Options.Transport ignores it.
+	Address string
 }
 
 // MaxAssertedBodyBytes is how much of a body is read when a target asserts on
@@ -155,8 +165,8 @@ type Options struct {
 	// blocked, everything else (loopback and private ranges too) is allowed.
 	Policy *netpolicy.Policy
 	// Transport, if set, performs every http and https request instead of
-	// the built-in transports, so Policy and the TLS and IPFamily fields of
-	// Target have no effect on them (tcp, tls and gRPC checks never use it). It is meant for
+	// the built-in transports, so Policy and the TLS, IPFamily and Address
+	// fields of Target have no effect on them (tcp, tls and gRPC checks never use it). It is meant for
 	// tests; nil means one transport per distinct TLS setting, built like
 	// NewTransport.
 	Transport http.RoundTripper
@@ -241,8 +251,9 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 		res.Reason, res.Message = ReasonTimeout, msgCancelled
 		return res
 	}
-	if !t.IPFamily.valid() {
-		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problemIPFamily
+	plan, problem := planFor(t)
+	if problem != "" {
+		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return res
 	}
 
@@ -252,13 +263,13 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 	p := protocolOf(t.URL)
 	switch p {
 	case protoHTTP:
-		c.checkHTTP(ctx, reqCtx, t, &res)
+		c.checkHTTP(ctx, reqCtx, t, plan, &res)
 		return res
 	case protoUnknown:
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problemScheme
 		return res
 	}
-	e, problem := parseEndpoint(t, p)
+	e, problem := parseEndpoint(t, p, plan)
 	if problem != "" {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return res
@@ -275,10 +286,17 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 }
 
 // checkHTTP checks an http:// or https:// target: a GET or HEAD whose status
-// code, body and assertions are judged.
-func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, res *Result) {
+// code, body and assertions are judged. Its connections are dialled as plan
+// says.
+func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, plan dialPlan, res *Result) {
+	if plan.address.IsValid() {
+		// A URL that does not parse fails in buildRequest.
+		if u, err := url.Parse(t.URL); err == nil {
+			plan.host = u.Hostname()
+		}
+	}
 	seen := &tlsSeen{}
-	req, problem := buildRequest(withFamily(withTLSSeen(withCheck(reqCtx), seen), t.IPFamily), t)
+	req, problem := buildRequest(withPlan(withTLSSeen(withCheck(reqCtx), seen), plan), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return

@@ -60,11 +60,11 @@ func bindTo(ctx, check context.Context) (context.Context, context.CancelFunc) {
 }
 
 // dial is the transport's DialContext, used for http:// URLs. net/http
-// always asks for "tcp"; the check's family (see withFamily) decides.
+// always asks for "tcp"; the check's plan (see withPlan) decides.
 func (d *dialer) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 	ctx, cancel := boundToCheck(ctx)
 	defer cancel()
-	conn, err := dialFamily(ctx, &d.net, familyOf(ctx), addr)
+	conn, err := planOf(ctx).dial(ctx, &d.net, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,8 @@ func (d *dialer) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 // the handshake net/http would do, so that an HTTP/1 connection can be
 // wrapped after it. An HTTP/2 connection is returned as the *tls.Conn that
 // net/http needs to recognise it; HTTP/2 frames its traffic and never logs
-// what a server sends. Like dial, it connects with the check's family.
+// what a server sends. Like dial, it connects as the check's plan says; the
+// server name stays the URL's host whatever address that is.
 func (d *dialer) dialTLS(ctx context.Context, _, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -83,7 +84,7 @@ func (d *dialer) dialTLS(ctx context.Context, _, addr string) (net.Conn, error) 
 	}
 	ctx, cancel := boundToCheck(ctx)
 	defer cancel()
-	conn, err := dialFamily(ctx, &d.net, familyOf(ctx), addr)
+	conn, err := planOf(ctx).dial(ctx, &d.net, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
+	"strings"
 )
 
 // IPFamily says which addresses of a target's host a check may connect to.
@@ -99,22 +101,78 @@ func isNoAddress(err error) bool {
 	return errors.Is(err, errNoIPv4Address) || errors.Is(err, errNoIPv6Address)
 }
 
-// familyKey is the context key under which withFamily stores a check's family.
-type familyKey struct{}
-
-// withFamily returns ctx carrying family for the http and https dialers,
-// which net/http calls with the request's context values (see withCheck), on
-// every redirect hop too. IPFamilyAny adds nothing: it is what the dialers
-// assume, and the default checks keep their allocations.
-func withFamily(ctx context.Context, family IPFamily) context.Context {
-	if family == IPFamilyAny {
-		return ctx
-	}
-	return context.WithValue(ctx, familyKey{}, family)
+// dialPlan is how a check's connections are made: with which family, and,
+// for fan-out, at which one address of the URL's host. The zero value dials
+// the host's addresses of any family. It reaches the http and https dialers
+// through the check's context (withPlan) and the tcp, tls and gRPC ones as a
+// parameter.
+type dialPlan struct {
+	family IPFamily
+	// address, if valid, replaces the addresses host resolves to (the port
+	// stays the dialled one). host is the URL's host as the dialers see it:
+	// without brackets, unresolved.
+	address netip.Addr
+	host    string
 }
 
-// familyOf is the family withFamily stored in ctx, IPFamilyAny if none.
-func familyOf(ctx context.Context) IPFamily {
-	f, _ := ctx.Value(familyKey{}).(IPFamily)
-	return f
+// dial dials addr (host:port) over TCP with d as p says: at p.address
+// instead of host's addresses when host is p.host, with p.family always, so
+// an address of the other family fails as a host without one does.
+//
+// A redirect hop to another host resolves normally: the address is one
+// backend of the URL's own host, and means nothing for another host's.
+func (p dialPlan) dial(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) {
+	if p.address.IsValid() {
+		if host, port, err := net.SplitHostPort(addr); err == nil && strings.EqualFold(host, p.host) {
+			addr = net.JoinHostPort(p.address.String(), port)
+		}
+	}
+	return dialFamily(ctx, d, p.family, addr)
+}
+
+// planKey is the context key under which withPlan stores a check's dialPlan.
+type planKey struct{}
+
+// withPlan returns ctx carrying plan for the http and https dialers, which
+// net/http calls with the request's context values (see withCheck), on every
+// redirect hop too. The zero plan adds nothing: it is what the dialers
+// assume, and the default checks keep their allocations.
+func withPlan(ctx context.Context, plan dialPlan) context.Context {
+	if plan == (dialPlan{}) {
+		return ctx
+	}
+	// A copy made here, not &plan, which would move plan to the heap on
+	// every call.
+	stored := new(dialPlan)
+	*stored = plan
+	return context.WithValue(ctx, planKey{}, stored)
+}
+
+// planOf is the plan withPlan stored in ctx, the zero plan if none.
+func planOf(ctx context.Context) dialPlan {
+	if p, ok := ctx.Value(planKey{}).(*dialPlan); ok {
+		return *p
+	}
+	return dialPlan{}
+}
+
+// problemAddress is the "invalid request" description of an Address that is
+// not an IP address.
+const problemAddress = "address must be an IPv4 or IPv6 address"
+
+// planFor validates t's family and Address into the plan of its connections;
+// the caller sets the plan's host. On failure it returns a fixed description.
+func planFor(t Target) (dialPlan, string) {
+	if !t.IPFamily.valid() {
+		return dialPlan{}, problemIPFamily
+	}
+	plan := dialPlan{family: t.IPFamily}
+	if t.Address != "" {
+		a, err := netip.ParseAddr(t.Address)
+		if err != nil {
+			return dialPlan{}, problemAddress
+		}
+		plan.address = a
+	}
+	return plan, ""
 }

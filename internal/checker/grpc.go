@@ -39,7 +39,8 @@ func init() {
 //
 // The target is "passthrough:///host:port", so grpc resolves nothing itself:
 // the checker's dialer resolves the host and applies the outbound policy to
-// every address, as for http. Retries and service configs are off, so one
+// every address, as for http, and dials e.plan's address if it has one,
+// while the :authority and TLS server name stay the URL's host. Retries and service configs are off, so one
 // check is one connection attempt and one RPC, under the check's deadline.
 func (c *Checker) checkGRPC(ctx, reqCtx context.Context, t Target, e endpoint, secure bool, res *Result) {
 	trace := &grpcTrace{}
@@ -59,7 +60,7 @@ func (c *Checker) checkGRPC(ctx, reqCtx context.Context, t Target, e endpoint, s
 		creds = credentials.NewTLS(cfg)
 	}
 	cc, err := grpc.NewClient("passthrough:///"+e.addr,
-		grpc.WithContextDialer(c.grpcDialer(reqCtx, t.IPFamily, trace)),
+		grpc.WithContextDialer(c.grpcDialer(reqCtx, e.plan, trace)),
 		grpc.WithTransportCredentials(&tracedCreds{TransportCredentials: creds, trace: trace}),
 		grpc.WithStatsHandler(tracedStats{trace}),
 		grpc.WithUserAgent(DefaultUserAgent),

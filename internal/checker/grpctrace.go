@@ -108,15 +108,15 @@ func (t *grpcTrace) cause() error {
 
 // grpcDialer returns the dialer of one gRPC check: the policy-checking one of
 // every probe, bound to the check, so that neither the dial nor the
-// connection outlives it whatever grpc does, and connects with family. It
+// connection outlives it whatever grpc does, and connects as plan says. It
 // records a failed dial's error in trace, and hides resets from grpc's writes
 // (see resetTolerantConn).
-func (c *Checker) grpcDialer(check context.Context, family IPFamily, trace *grpcTrace) func(context.Context, string) (net.Conn, error) {
+func (c *Checker) grpcDialer(check context.Context, plan dialPlan, trace *grpcTrace) func(context.Context, string) (net.Conn, error) {
 	d := &c.transports.plain.dialer.net
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		ctx, cancel := bindTo(ctx, check)
 		defer cancel()
-		conn, err := dialFamily(ctx, d, family, addr)
+		conn, err := plan.dial(ctx, d, addr)
 		if err != nil {
 			trace.dialed(err)
 			return nil, err

@@ -51,11 +51,13 @@ type endpoint struct {
 	addr string
 	// service is the gRPC service to ask about; "" is the whole server.
 	service string
+	// plan is how to dial addr: the target's family and Address.
+	plan dialPlan
 }
 
 // parseEndpoint validates a tcp, tls or gRPC target. On failure it returns a
 // short, fixed description that never includes the URL.
-func parseEndpoint(t Target, p protocol) (endpoint, string) {
+func parseEndpoint(t Target, p protocol, plan dialPlan) (endpoint, string) {
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		return endpoint{}, "malformed URL"
@@ -73,7 +75,8 @@ func parseEndpoint(t Target, p protocol) (endpoint, string) {
 	case t.assertsBody():
 		return endpoint{}, "body checks need an http or https URL"
 	}
-	e := endpoint{host: host, addr: net.JoinHostPort(host, port)}
+	plan.host = host
+	e := endpoint{host: host, addr: net.JoinHostPort(host, port), plan: plan}
 	switch p {
 	case protoGRPC, protoGRPCS:
 		e.service = strings.TrimPrefix(u.Path, "/")

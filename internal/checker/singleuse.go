@@ -46,7 +46,7 @@ func (t *singleUseTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return nil, errors.New("single-use transport: scheme must be http")
 	}
 	ctx := req.Context()
-	conn, err := dialFamily(ctx, &t.dialer.net, familyOf(ctx), hostPort(req))
+	conn, err := planOf(ctx).dial(ctx, &t.dialer.net, hostPort(req))
 	if err != nil {
 		return nil, err
 	}

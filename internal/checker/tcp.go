@@ -12,7 +12,7 @@ import (
 // dial is the policy-checking dialer's, on this goroutine, and ends with
 // reqCtx.
 func (c *Checker) checkTCP(ctx, reqCtx context.Context, t Target, e endpoint, res *Result) {
-	conn, err := dialFamily(reqCtx, &c.transports.plain.dialer.net, t.IPFamily, e.addr)
+	conn, err := e.plan.dial(reqCtx, &c.transports.plain.dialer.net, e.addr)
 	res.Latency = c.clock.Since(res.CheckedAt)
 	if err != nil {
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
@@ -60,7 +60,7 @@ func (c *Checker) checkTLS(ctx, reqCtx context.Context, t Target, e endpoint, re
 		return new(tls.Certificate), nil
 	}
 
-	conn, err := dialFamily(reqCtx, &c.transports.plain.dialer.net, t.IPFamily, e.addr)
+	conn, err := e.plan.dial(reqCtx, &c.transports.plain.dialer.net, e.addr)
 	if err != nil {
 		res.Latency = c.clock.Since(res.CheckedAt)
 		res.Reason, res.Message = failure(ctx, reqCtx, err, t, res.Latency)
