@@ -7,6 +7,8 @@ package testservers
 import (
 	"context"
 	"net"
+	"strconv"
+	"syscall"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -39,15 +41,25 @@ func Listen(t testing.TB, serve func(net.Conn)) string {
 	return l.Addr().String()
 }
 
-// ClosedPort is a loopback address where nothing listens: connecting to it is refused.
+// ClosedPort is a loopback address where nothing listens: connecting to it is
+// refused. The port stays bound, without listening, until the test ends, so no
+// other listener of a test running alongside can be given it meanwhile (a port
+// merely freed again could be, and then accept).
 func ClosedPort(t testing.TB) string {
 	t.Helper()
-	l := listen(t)
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return addr
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
 }
 
 // GRPCHealth serves grpc-go's own health service (grpc.health.v1) on loopback
