@@ -45,6 +45,7 @@ func TestInvalidHealthChecksAreRejectedWithAClearMessage(t *testing.T) {
 		{"service scheme ftp", `targetsFrom: [{services: {selector: {}, port: 80, scheme: ftp}}]`, "spec.targetsFrom[0].services.scheme: Unsupported value: \"ftp\""},
 		{"selector operator", `targetsFrom: [{ingresses: {selector: {matchExpressions: [{key: app, operator: Like}]}}}]`, "spec.targetsFrom[0].ingresses.selector.matchExpressions[0].operator: Unsupported value: \"Like\""},
 		{"template HEAD with body", `targetsFrom: [{ingresses: {selector: {}}, template: {method: HEAD, bodyContains: ok}}]`, "spec.targetsFrom[0].template: Invalid value: bodyContains and bodyMatches need method GET: a HEAD answer has no body"},
+		{"HTTP fields in a tcp services template", `targetsFrom: [{services: {selector: {}, port: 5432, scheme: tcp}, template: {headers: [{name: X, value: v}]}}]`, "spec.targetsFrom[0].template: Invalid value: template: method, expectedStatusCodes, bodyContains, bodyMatches, headers and followRedirects apply only to http and https, not to the services scheme tcp"},
 		{"ipFamily", `targets: [{url: "http://a.example/", ipFamily: IPv5}]`, "spec.targets[0].ipFamily: Unsupported value: \"IPv5\""},
 		{"501 targets", tooMany, "spec.targets: Too many: 501: must have at most 500 items"},
 		{"empty url", `targets: [{url: ""}]`, "spec.targets[0].url: Invalid value: \"\": spec.targets[0].url in body should be at least 1 chars long"},

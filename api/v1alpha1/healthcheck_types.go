@@ -257,6 +257,7 @@ type TargetSettings struct {
 // annotation monitoring.healthcheck.dev/path overrides the path of its targets,
 // and monitoring.healthcheck.dev/ignore: "true" leaves it out.
 // +kubebuilder:validation:XValidation:rule="(has(self.ingresses) ? 1 : 0) + (has(self.httpRoutes) ? 1 : 0) + (has(self.services) ? 1 : 0) == 1",message="set exactly one of ingresses, httpRoutes or services"
+// +kubebuilder:validation:XValidation:rule="!has(self.services) || !has(self.services.scheme) || !(self.services.scheme in ['tcp', 'tls', 'grpc', 'grpcs']) || !has(self.template) || ((!has(self.template.method) || self.template.method == 'GET') && (!has(self.template.expectedStatusCodes) || self.template.expectedStatusCodes == ['200-299']) && !has(self.template.bodyContains) && !has(self.template.bodyMatches) && !has(self.template.headers) && (!has(self.template.followRedirects) || self.template.followRedirects))",messageExpression="'template: method, expectedStatusCodes, bodyContains, bodyMatches, headers and followRedirects apply only to http and https, not to the services scheme ' + self.services.scheme",fieldPath=".template"
 type TargetSource struct {
 	// Ingresses gives one target per rule host and path of every networking.k8s.io/v1
 	// Ingress that matches: https://HOST/PATH when the host is among the Ingress's
