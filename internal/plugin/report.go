@@ -33,6 +33,9 @@ type row struct {
 	Seen string `json:"seen,omitempty"`
 	// Assertion is the assertion that failed the check, set by run only.
 	Assertion *failedAssertion `json:"assertion,omitempty"`
+	// Source is the object a discovered target comes from, such as Ingress/shop;
+	// set by status only, as run discovers nothing.
+	Source string `json:"source,omitempty"`
 	// LastTransitionTime is set by status only.
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }

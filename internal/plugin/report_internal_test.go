@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +121,20 @@ func TestJSONCarriesSeenAndTheFailedAssertion(t *testing.T) {
 	// The HTTP row has neither seen nor assertion: both are left out, not empty.
 	if got := out.String(); got != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestStatusRowsNameTheSourceOfDiscoveredTargets(t *testing.T) {
+	hc := &monitoringv1alpha1.HealthCheck{Status: monitoringv1alpha1.HealthCheckStatus{Targets: []monitoringv1alpha1.TargetStatus{
+		{URL: "https://a.example/", State: monitoringv1alpha1.StateUp},
+		{URL: "https://shop.example/", State: monitoringv1alpha1.StateUp, Source: "Ingress/shop"},
+	}}}
+	rows, _ := statusReport(hc)
+	if len(rows) != 2 || rows[0].Source != "" || rows[1].Source != "Ingress/shop" {
+		t.Fatalf("rows %+v: want the spec target without a source and the discovered one with Ingress/shop", rows)
+	}
+	var out strings.Builder
+	if err := json.NewEncoder(&out).Encode(rows[1]); err != nil || !strings.Contains(out.String(), `"source":"Ingress/shop"`) {
+		t.Fatalf("JSON %s (%v) does not carry the source", out.String(), err)
 	}
 }

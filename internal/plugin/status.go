@@ -173,6 +173,7 @@ func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
 			State:              t.State,
 			Reason:             string(t.Reason),
 			Message:            t.Message,
+			Source:             t.Source,
 			LastTransitionTime: t.LastTransitionTime,
 		})
 	}
