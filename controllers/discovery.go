@@ -45,17 +45,15 @@ const (
 // httpRouteKind is what the Gateway API CRDs serve, if installed.
 var httpRouteKind = schema.GroupKind{Group: gatewayv1.GroupName, Kind: "HTTPRoute"}
 
-// reads tells whether a source reads objects of kind.
-func reads(src monitoringv1alpha1.TargetSource, kind sourceKind) bool {
+// field is the field of spec.targetsFrom whose sources read objects of kind.
+func (kind sourceKind) field() string {
 	switch kind {
 	case kindIngress:
-		return src.Ingresses != nil
+		return discover.FieldIngresses
 	case kindService:
-		return src.Services != nil
-	case kindHTTPRoute, kindGateway:
-		return src.HTTPRoutes != nil
+		return discover.FieldServices
 	}
-	return false
+	return discover.FieldHTTPRoutes // HTTPRoutes and their Gateways
 }
 
 // discovery lists what a HealthCheck's sources select, when a round starts.
@@ -159,25 +157,26 @@ func (d *discovery) source(ctx context.Context, namespace string, i int, src mon
 		}
 		return true, nil
 	}
-	switch {
-	case src.Ingresses != nil:
+	what, sel := discover.Describe(src)
+	switch what {
+	case discover.FieldIngresses:
 		var items networkingv1.IngressList
-		if ok, err := list(&items, src.Ingresses.Selector, "ingresses"); !ok {
+		if ok, err := list(&items, sel, what); !ok {
 			return nil, nil, unavailable, err
 		}
 		targets, notes = discover.FromIngresses(src, items.Items)
-	case src.Services != nil:
+	case discover.FieldServices:
 		var items corev1.ServiceList
-		if ok, err := list(&items, src.Services.Selector, "services"); !ok {
+		if ok, err := list(&items, sel, what); !ok {
 			return nil, nil, unavailable, err
 		}
 		targets, notes = discover.FromServices(src, items.Items)
-	case src.HTTPRoutes != nil:
+	case discover.FieldHTTPRoutes:
 		if !d.gatewayAPI {
 			return nil, nil, field + ".httpRoutes: the Gateway API CRDs (gateway.networking.k8s.io/v1 HTTPRoute) are not installed", nil
 		}
 		var items gatewayv1.HTTPRouteList
-		if ok, err := list(&items, src.HTTPRoutes.Selector, "httpRoutes"); !ok {
+		if ok, err := list(&items, sel, what); !ok {
 			return nil, nil, unavailable, err
 		}
 		targets, notes = discover.FromHTTPRoutes(src, items.Items, d.gatewayOf(ctx, namespace))
@@ -297,13 +296,14 @@ func (r *HealthCheckReconciler) healthChecksSelecting(ctx context.Context, kind 
 // selectsAny tells whether a source of kind selects one of objs by its labels.
 func selectsAny(sources []monitoringv1alpha1.TargetSource, kind sourceKind, objs []client.Object) bool {
 	for _, src := range sources {
-		if !reads(src, kind) {
+		field, selector := discover.Describe(src)
+		if field != kind.field() {
 			continue
 		}
 		if kind == kindGateway {
 			return true
 		}
-		sel, err := discover.Selector(selectorOf(src))
+		sel, err := discover.Selector(selector)
 		if err != nil {
 			continue
 		}
@@ -312,19 +312,6 @@ func selectsAny(sources []monitoringv1alpha1.TargetSource, kind sourceKind, objs
 		}
 	}
 	return false
-}
-
-// selectorOf is a source's label selector.
-func selectorOf(src monitoringv1alpha1.TargetSource) monitoringv1alpha1.BoundedLabelSelector {
-	switch {
-	case src.Ingresses != nil:
-		return src.Ingresses.Selector
-	case src.HTTPRoutes != nil:
-		return src.HTTPRoutes.Selector
-	case src.Services != nil:
-		return src.Services.Selector
-	}
-	return monitoringv1alpha1.BoundedLabelSelector{}
 }
 
 // metadataOf is an empty object of kind for a metadata-only watch.

@@ -401,6 +401,18 @@ func judge(ctx context.Context, t Target, res *Result, answer *Response) *Failed
 	return nil
 }
 
+// concludeAnswer judges the answer of a check without an HTTP status code
+// that passed its protocol's own checks (see judge), and words it: what it saw
+// and how fast, and the assertion that failed, if one did. answer is nil
+// unless t has assertions.
+func concludeAnswer(ctx context.Context, t Target, res *Result, what string, answer *Response) {
+	if failed := judge(ctx, t, res, answer); failed != nil {
+		res.Message = assertionMessage(answerMessage(what, res.Latency, ReasonOK, t), failed)
+		return
+	}
+	res.Message = answerMessage(what, res.Latency, res.Reason, t)
+}
+
 // failure turns a transport error into a reason and a fixed, secret-free message.
 func failure(parent, reqCtx context.Context, err error, t Target, latency time.Duration) (Reason, string) {
 	switch {

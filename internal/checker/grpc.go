@@ -97,11 +97,7 @@ func (c *Checker) checkGRPC(ctx, reqCtx context.Context, t Target, e endpoint, s
 	if t.Assertions != nil {
 		response = &Response{TLS: tlsState, GRPC: &GRPCState{Status: res.Seen}}
 	}
-	if failed := judge(reqCtx, t, res, response); failed != nil {
-		res.Message = assertionMessage(answerMessage(res.Seen, res.Latency, ReasonOK, t), failed)
-		return
-	}
-	res.Message = answerMessage(res.Seen, res.Latency, res.Reason, t)
+	concludeAnswer(reqCtx, t, res, res.Seen, response)
 }
 
 // grpcFailure classifies a health RPC that returned an error into a reason, a

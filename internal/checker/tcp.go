@@ -20,16 +20,11 @@ func (c *Checker) checkTCP(ctx, reqCtx context.Context, t Target, e endpoint, re
 	}
 	_ = conn.Close()
 	res.Seen = seenOpen
-	const what = "connected"
 	var answer *Response
 	if t.Assertions != nil {
 		answer = &Response{}
 	}
-	if failed := judge(reqCtx, t, res, answer); failed != nil {
-		res.Message = assertionMessage(answerMessage(what, res.Latency, ReasonOK, t), failed)
-		return
-	}
-	res.Message = answerMessage(what, res.Latency, res.Reason, t)
+	concludeAnswer(reqCtx, t, res, "connected", answer)
 }
 
 // checkTLS checks that e completes a TLS handshake verified like an https
@@ -85,16 +80,11 @@ func (c *Checker) checkTLS(ctx, reqCtx context.Context, t Target, e endpoint, re
 		return
 	}
 	res.Seen = seenTLS
-	const what = "TLS handshake"
 	var answer *Response
 	if t.Assertions != nil {
 		answer = &Response{TLS: tlsStateOf(&state)}
 	}
-	if failed := judge(reqCtx, t, res, answer); failed != nil {
-		res.Message = assertionMessage(answerMessage(what, res.Latency, ReasonOK, t), failed)
-		return
-	}
-	res.Message = answerMessage(what, res.Latency, res.Reason, t)
+	concludeAnswer(reqCtx, t, res, "TLS handshake", answer)
 }
 
 // awaitVerdict learns whether a TLS 1.3 server that asked for a client

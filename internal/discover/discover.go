@@ -63,6 +63,27 @@ const (
 	kindService   = "Service"
 )
 
+// Fields of a source of spec.targetsFrom, as the API names them.
+const (
+	FieldIngresses  = "ingresses"
+	FieldHTTPRoutes = "httpRoutes"
+	FieldServices   = "services"
+)
+
+// Describe names the field a source sets (FieldIngresses, FieldHTTPRoutes or
+// FieldServices; "" for none) and returns its label selector.
+func Describe(src monitoringv1alpha1.TargetSource) (field string, selector monitoringv1alpha1.BoundedLabelSelector) {
+	switch {
+	case src.Ingresses != nil:
+		return FieldIngresses, src.Ingresses.Selector
+	case src.HTTPRoutes != nil:
+		return FieldHTTPRoutes, src.HTTPRoutes.Selector
+	case src.Services != nil:
+		return FieldServices, src.Services.Selector
+	}
+	return "", monitoringv1alpha1.BoundedLabelSelector{}
+}
+
 // Selector converts a source's selector to a labels.Selector; {} selects
 // everything. An invalid selector's error names the field within it, such as
 // matchExpressions[0].values; the caller prefixes where the selector is.

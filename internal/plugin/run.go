@@ -12,6 +12,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/discover"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
@@ -229,8 +230,9 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 				continue
 			}
 			for i, src := range hc.Spec.TargetsFrom {
+				field, _ := discover.Describe(src)
 				notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: targetsFrom[%d] (%s) is skipped: run reads no cluster, so it discovers nothing",
-					m.Source, b.healthCheck, i, sourceKindOf(src)))
+					m.Source, b.healthCheck, i, field))
 			}
 			for _, t := range b.targets {
 				if !t.Checkable() {
@@ -247,17 +249,6 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 		_, _ = fmt.Fprintln(p.Streams.ErrOut, note)
 	}
 	return batches, nil
-}
-
-// sourceKindOf names what a source of spec.targetsFrom reads.
-func sourceKindOf(src monitoringv1alpha1.TargetSource) string {
-	switch {
-	case src.Ingresses != nil:
-		return "ingresses"
-	case src.HTTPRoutes != nil:
-		return "httpRoutes"
-	}
-	return "services"
 }
 
 func (p *Plugin) loadFile(ctx context.Context, file string) ([]Manifest, error) {
