@@ -119,6 +119,17 @@ type Target struct {
 	// to another host resolves that host normally. Anything but an IP
 	// address is an invalid request. Options.Transport ignores it.
 	Address string
+	// Port, if > 0, is the TCP port that every connection to the URL's host
+	// goes to instead of the URL's port. It is meant with Address, to check
+	// one endpoint of a Kubernetes Service directly (a pod's IP address and
+	// the target port) while the request still names the URL: the HTTP Host
+	// header (with the URL's port, if it has one), the TLS server name and
+	// the name the certificate is verified against, and the gRPC :authority
+	// stay the URL's. Without Address, the addresses the URL's host resolves
+	// to are dialled at Port. A redirect to another host dials that host's
+	// own port. 0 means the URL's port; any other number outside 1 to 65535
+	// is an invalid request. Options.Transport ignores it.
+	Port int
 }
 
 // MaxAssertedBodyBytes is how much of a body is read when a target asserts on
@@ -165,10 +176,10 @@ type Options struct {
 	// blocked, everything else (loopback and private ranges too) is allowed.
 	Policy *netpolicy.Policy
 	// Transport, if set, performs every http and https request instead of
-	// the built-in transports, so Policy and the TLS, IPFamily and Address
-	// fields of Target have no effect on them (tcp, tls and gRPC checks never use it). It is meant for
-	// tests; nil means one transport per distinct TLS setting, built like
-	// NewTransport.
+	// the built-in transports, so Policy and the TLS, IPFamily, Address and
+	// Port fields of Target have no effect on them (tcp, tls and gRPC checks
+	// never use it). It is meant for tests; nil means one transport per
+	// distinct TLS setting, built like NewTransport.
 	Transport http.RoundTripper
 	// MaxBodyBytes is how much of a body may be read before closing it;
 	// <= 0 means DefaultMaxBodyBytes.
@@ -289,7 +300,7 @@ func (c *Checker) Check(ctx context.Context, t Target) Result {
 // code, body and assertions are judged. Its connections are dialled as plan
 // says.
 func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, plan dialPlan, res *Result) {
-	if plan.address.IsValid() {
+	if plan.retargets() {
 		// A URL that does not parse fails in buildRequest.
 		if u, err := url.Parse(t.URL); err == nil {
 			plan.host = u.Hostname()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -102,29 +103,42 @@ func isNoAddress(err error) bool {
 }
 
 // dialPlan is how a check's connections are made: with which family, and,
-// for fan-out, at which one address of the URL's host. The zero value dials
-// the host's addresses of any family. It reaches the http and https dialers
-// through the check's context (withPlan) and the tcp, tls and gRPC ones as a
-// parameter.
+// for fan-out, at which one address and port of the URL's host. The zero
+// value dials the host's addresses of any family at the dialled port. It
+// reaches the http and https dialers through the check's context (withPlan)
+// and the tcp, tls and gRPC ones as a parameter.
 type dialPlan struct {
 	family IPFamily
-	// address, if valid, replaces the addresses host resolves to (the port
-	// stays the dialled one). host is the URL's host as the dialers see it:
-	// without brackets, unresolved.
+	// address, if valid, replaces the addresses host resolves to; port, if
+	// set, replaces the dialled port (a decimal number, 1 to 65535). host is
+	// the URL's host as the dialers see it: without brackets, unresolved.
 	address netip.Addr
+	port    string
 	host    string
 }
 
-// dial dials addr (host:port) over TCP with d as p says: at p.address
-// instead of host's addresses when host is p.host, with p.family always, so
-// an address of the other family fails as a host without one does.
+// retargets tells whether p sends the URL's host elsewhere than its own
+// addresses and port, so that the caller must set p.host.
+func (p dialPlan) retargets() bool { return p.address.IsValid() || p.port != "" }
+
+// dial dials addr (host:port) over TCP with d as p says: when host is
+// p.host, at p.address instead of host's addresses and at p.port instead of
+// addr's port, each if set; with p.family always, so an address of the other
+// family fails as a host without one does.
 //
-// A redirect hop to another host resolves normally: the address is one
-// backend of the URL's own host, and means nothing for another host's.
+// A redirect hop to another host resolves normally and keeps its own port:
+// the address and port are one backend of the URL's own host, and mean
+// nothing for another host's.
 func (p dialPlan) dial(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) {
-	if p.address.IsValid() {
+	if p.retargets() {
 		if host, port, err := net.SplitHostPort(addr); err == nil && strings.EqualFold(host, p.host) {
-			addr = net.JoinHostPort(p.address.String(), port)
+			if p.address.IsValid() {
+				host = p.address.String()
+			}
+			if p.port != "" {
+				port = p.port
+			}
+			addr = net.JoinHostPort(host, port)
 		}
 	}
 	return dialFamily(ctx, d, p.family, addr)
@@ -160,8 +174,13 @@ func planOf(ctx context.Context) dialPlan {
 // not an IP address.
 const problemAddress = "address must be an IPv4 or IPv6 address"
 
-// planFor validates t's family and Address into the plan of its connections;
-// the caller sets the plan's host. On failure it returns a fixed description.
+// problemPort is the "invalid request" description of a Port that is not a
+// TCP port number.
+const problemPort = "port must be between 1 and 65535"
+
+// planFor validates t's family, Address and Port into the plan of its
+// connections; the caller sets the plan's host. On failure it returns a
+// fixed description.
 func planFor(t Target) (dialPlan, string) {
 	if !t.IPFamily.valid() {
 		return dialPlan{}, problemIPFamily
@@ -173,6 +192,13 @@ func planFor(t Target) (dialPlan, string) {
 			return dialPlan{}, problemAddress
 		}
 		plan.address = a
+	}
+	switch {
+	case t.Port == 0:
+	case t.Port < 1 || t.Port > 65535:
+		return dialPlan{}, problemPort
+	default:
+		plan.port = strconv.Itoa(t.Port)
 	}
 	return plan, ""
 }

@@ -39,9 +39,10 @@ func init() {
 //
 // The target is "passthrough:///host:port", so grpc resolves nothing itself:
 // the checker's dialer resolves the host and applies the outbound policy to
-// every address, as for http, and dials e.plan's address if it has one,
-// while the :authority and TLS server name stay the URL's host. Retries and service configs are off, so one
-// check is one connection attempt and one RPC, under the check's deadline.
+// every address, as for http, and dials e.plan's address and port if it has
+// them, while the :authority and TLS server name stay the URL's. Retries and
+// service configs are off, so one check is one connection attempt and one
+// RPC, under the check's deadline.
 func (c *Checker) checkGRPC(ctx, reqCtx context.Context, t Target, e endpoint, secure bool, res *Result) {
 	trace := &grpcTrace{}
 	creds := insecure.NewCredentials()

@@ -51,7 +51,7 @@ type endpoint struct {
 	addr string
 	// service is the gRPC service to ask about; "" is the whole server.
 	service string
-	// plan is how to dial addr: the target's family and Address.
+	// plan is how to dial addr: the target's family, Address and Port.
 	plan dialPlan
 }
 
