@@ -24,7 +24,7 @@ func flappingRound(n, k int) *round {
 			res = bad()
 		}
 		res.CheckedAt = rnd.started
-		rnd.results = append(rnd.results, res)
+		rnd.results = append(rnd.results, resolve.Result{Result: res})
 	}
 	return rnd
 }
@@ -46,15 +46,15 @@ func TestStatusDoesNotGrowWithHistory(t *testing.T) {
 	allocs := func(k int) float64 {
 		return testing.AllocsPerRun(20, func() {
 			s := status.DeepCopy()
-			applyRound(s, 1, flappingRound(n, k), th, checkedAt)
+			applyRound(s, 1, flappingRound(n, k), th, checkedAt, backendsDown{})
 		})
 	}
 	for k := range 4 {
-		applyRound(status, 1, flappingRound(n, k), th, checkedAt)
+		applyRound(status, 1, flappingRound(n, k), th, checkedAt, backendsDown{})
 	}
 	early, earlyAllocs := size(), allocs(4)
 	for k := 4; k < 1004; k++ {
-		applyRound(status, 1, flappingRound(n, k), th, checkedAt)
+		applyRound(status, 1, flappingRound(n, k), th, checkedAt, backendsDown{})
 	}
 	late, lateAllocs := size(), allocs(1004)
 	t.Logf("status after 4 rounds: %d bytes, %.0f allocations a round; after 1004: %d bytes, %.0f", early, earlyAllocs, late, lateAllocs)
@@ -77,9 +77,9 @@ func TestStatusPatchIsLinearInTargets(t *testing.T) {
 	for _, n := range []int{10, 100, monitoringv1alpha1.MaxTargets} {
 		hc := &monitoringv1alpha1.HealthCheck{}
 		th := thresholds{failure: 1, success: 1}
-		applyRound(&hc.Status, 1, flappingRound(n, 0), th, checkedAt)
+		applyRound(&hc.Status, 1, flappingRound(n, 0), th, checkedAt, backendsDown{})
 		base := hc.DeepCopy()
-		applyRound(&hc.Status, 1, flappingRound(n, 1), th, checkedAt)
+		applyRound(&hc.Status, 1, flappingRound(n, 1), th, checkedAt, backendsDown{})
 		patch, err := client.MergeFrom(base).Data(hc)
 		if err != nil {
 			t.Fatal(err)

@@ -82,6 +82,9 @@ type HealthCheckReconciler struct {
 	// written remembers, per HealthCheck, the lastRunTime of its last status
 	// write, to tell a cached copy that has not seen that write yet.
 	written sync.Map // types.NamespacedName -> time.Time
+	// down remembers, per HealthCheck, which backends of its fanned-out targets
+	// its last round found Down, to tell which enter or leave Down.
+	down sync.Map // types.NamespacedName -> backendsDown
 }
 
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
@@ -215,7 +218,12 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	}
 	every := resolve.Interval(hc.Spec)
 	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
-	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next)
+	down := backendsDown{}
+	if known, ok := r.down.Load(client.ObjectKeyFromObject(hc)); ok {
+		down = known.(backendsDown)
+	}
+	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next, down)
+	r.down.Store(client.ObjectKeyFromObject(hc), down)
 	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, judged)
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
@@ -254,6 +262,9 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := listEndpoints(ctx, r.Client, hc.Namespace, targets); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.rounds.start(hc, targets, due)
 	if !due.IsZero() {
 		r.Metrics.observeLag(now.Sub(due))
@@ -272,6 +283,7 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.budget.forget(key)
 	r.refused.Delete(key)
 	r.written.Delete(key)
+	r.down.Delete(key)
 	r.discovery.forget(key)
 }
 
@@ -355,6 +367,12 @@ func (r *HealthCheckReconciler) webhookURL(ctx context.Context, hc *monitoringv1
 // target and the evidence.
 func describe(t transition, failureThreshold int32) (eventType, reason, note string) {
 	name := t.name
+	switch {
+	case len(t.backends) > 0 && t.recovered:
+		return corev1.EventTypeNormal, monitoringv1alpha1.EventBackendRecovered, backendsNote(name, t.backends, "came back")
+	case len(t.backends) > 0:
+		return corev1.EventTypeWarning, monitoringv1alpha1.EventBackendDown, backendsNote(name, t.backends, "went Down")
+	}
 	if t.certificate {
 		return corev1.EventTypeWarning, monitoringv1alpha1.EventCertificateExpiring, fmt.Sprintf("%s: %s", name, t.target.Message)
 	}

@@ -34,6 +34,11 @@ type transition struct {
 	// certificate marks the target's certificate coming close to expiry, rather
 	// than a change of state.
 	certificate bool
+	// backends, when set, are the target's backends that entered Down in the
+	// round, or left it when recovered is set, rather than a change of the
+	// target's own state.
+	backends  []monitoringv1alpha1.BackendStatus
+	recovered bool
 }
 
 // judge folds one check result into a target's previous status. It is a pure
@@ -116,11 +121,13 @@ func isReported(from, to monitoringv1alpha1.TargetState) bool {
 	return false
 }
 
-// applyRound writes a finished round into status: every target's new state, the
-// summary, the round's timing and the Healthy and Degraded conditions. It returns
-// the targets' new statuses aligned with the round's targets, and the
-// transitions to report. nextRun is when the round after it is due.
-func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, nextRun time.Time) ([]monitoringv1alpha1.TargetStatus, []transition) {
+// applyRound writes a finished round into status: every target's new state, its
+// backends when it is fanned out, the summary, the round's timing and the
+// Healthy and Degraded conditions. It returns the targets' new statuses aligned
+// with the round's targets, and the transitions to report. nextRun is when the
+// round after it is due. down holds the backends that were Down before the
+// round (see backendsDown); applyRound replaces it with this round's.
+func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, rnd *round, th thresholds, nextRun time.Time, down backendsDown) ([]monitoringv1alpha1.TargetStatus, []transition) {
 	previous := make(map[string]monitoringv1alpha1.TargetStatus, len(status.Targets))
 	for _, t := range status.Targets {
 		previous[t.URL] = t
@@ -128,6 +135,8 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 
 	started := metav1.NewTime(rnd.started)
 	judged := make([]monitoringv1alpha1.TargetStatus, len(rnd.targets))
+	failing := make([][]monitoringv1alpha1.BackendStatus, len(rnd.targets))
+	downAfter := make(backendsDown, len(down))
 	var transitions []transition
 	for i, t := range rnd.targets {
 		prev, seen := previous[t.URL]
@@ -137,16 +146,38 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 		prev.URL, prev.Name, prev.Source = t.URL, t.StatusName, t.Source
 		if !t.Checkable() {
 			judged[i] = skipped(prev, t)
+			failing[i] = prev.FailingBackends
+			if known, ok := down[t.URL]; ok {
+				downAfter[t.URL] = known
+			}
 			continue
 		}
-		next := judge(prev, rnd.results[i], t.Check.InsecureSkipVerify, th, started)
+		next := judge(prev, rnd.results[i].Result, t.Check.InsecureSkipVerify, th, started)
 		if isReported(prev.State, next.State) {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}
 		if certificateStartsExpiring(prev, next) {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, certificate: true})
 		}
+		before, complete := down.downBefore(t.URL, prev)
+		var changes backendChanges
+		failing[i], changes, downAfter[t.URL] = judgeBackends(&next, rnd.results[i], before, complete)
+		if len(changes.down) > 0 {
+			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, backends: changes.down})
+		}
+		if len(changes.recovered) > 0 {
+			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, backends: changes.recovered, recovered: true})
+		}
 		judged[i] = next
+	}
+	for i, n := range shareFailingBackends(failing) {
+		judged[i].FailingBackends = failing[i][:n:n]
+	}
+	clear(down)
+	for url, set := range downAfter {
+		if set != nil {
+			down[url] = set
+		}
 	}
 
 	targets := slices.Clone(judged)
@@ -190,16 +221,22 @@ func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generatio
 	meta.SetStatusCondition(&status.Conditions, healthy)
 
 	degraded := metav1.Condition{Type: monitoringv1alpha1.ConditionDegraded, ObservedGeneration: generation}
-	expiring := 0
+	expiring, backendsDown := 0, 0
 	for _, t := range status.Targets {
 		if t.Reason == monitoringv1alpha1.CheckCertificateExpiring {
 			expiring++
+		}
+		if t.Backends != nil && t.Backends.Down > 0 && t.State != monitoringv1alpha1.StateDown {
+			backendsDown++
 		}
 	}
 	switch {
 	case s.Slow > 0:
 		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsSlow
 		degraded.Message = fmt.Sprintf("%d of %d targets are Slow", s.Slow, s.Total)
+	case backendsDown > 0:
+		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonBackendsDown
+		degraded.Message = fmt.Sprintf("%d of %d targets have backends Down, with enough healthy ones not to be Down", backendsDown, s.Total)
 	case expiring > 0:
 		degraded.Status, degraded.Reason = metav1.ConditionTrue, monitoringv1alpha1.EventCertificateExpiring
 		degraded.Message = fmt.Sprintf("%d of %d targets have a certificate close to expiry", expiring, s.Total)
@@ -254,6 +291,10 @@ func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1a
 		c.Targets[i].LatencyMs = 0
 		c.Targets[i].Message = ""
 		c.Targets[i].CertificateExpiresAt = nil
+		for j := range c.Targets[i].FailingBackends {
+			c.Targets[i].FailingBackends[j].LatencyMs = 0
+			c.Targets[i].FailingBackends[j].Message = ""
+		}
 	}
 	return c
 }

@@ -124,9 +124,9 @@ func TestApplyRoundSortsTargetsSummarizesAndReportsTransitions(t *testing.T) {
 			{URL: "http://a.example/", Name: "a"},
 			{URL: "http://secret.example/", Name: "secret", Skip: monitoringv1alpha1.CheckSecretNotFound, SkipMessage: `Secret "s" has no key "k" for header X-Key`},
 		},
-		results: []checker.Result{good(true), bad(), good(false), {}},
+		results: results(good(true), bad(), good(false), checker.Result{}),
 	}
-	_, transitions := applyRound(status, 7, rnd, thresholds{failure: 1, success: 1}, checkedAt.Add(30*time.Second))
+	_, transitions := applyRound(status, 7, rnd, thresholds{failure: 1, success: 1}, checkedAt.Add(30*time.Second), backendsDown{})
 
 	var urls []string
 	for _, ts := range status.Targets {
@@ -296,13 +296,13 @@ func TestStatusOfFiveHundredWorstCaseTargetsStaysWellUnderEtcdsLimit(t *testing.
 		u := fmt.Sprintf("https://host-%03d.example.com/", i)
 		u += strings.Repeat("p", urlLength-len(u))
 		rnd.targets = append(rnd.targets, resolve.Target{URL: u, Name: strings.Repeat("n", 128), StatusName: strings.Repeat("n", 128)})
-		rnd.results = append(rnd.results, checker.Result{
+		rnd.results = append(rnd.results, resolve.Result{Result: checker.Result{
 			StatusCode: 503, Latency: time.Hour, Reason: checker.ReasonUnexpectedStatus,
 			Message: strings.Repeat("m", checker.MaxMessageLength), CheckedAt: checkedAt,
-		})
+		}})
 	}
 	status := &monitoringv1alpha1.HealthCheckStatus{}
-	applyRound(status, 1, rnd, thresholds{failure: 10, success: 10}, checkedAt)
+	applyRound(status, 1, rnd, thresholds{failure: 10, success: 10}, checkedAt, backendsDown{})
 	encoded, err := json.Marshal(status)
 	if err != nil {
 		t.Fatal(err)
@@ -320,8 +320,8 @@ func TestACertificateCloseToExpiryIsFlaggedOnce(t *testing.T) {
 	th := thresholds{failure: 1, success: 1, certificateExpiry: 168 * time.Hour}
 
 	status := &monitoringv1alpha1.HealthCheckStatus{}
-	rnd := &round{started: checkedAt, targets: []resolve.Target{{URL: "https://a.example/", Name: "a"}}, results: []checker.Result{res}}
-	_, transitions := applyRound(status, 1, rnd, th, checkedAt)
+	rnd := &round{started: checkedAt, targets: []resolve.Target{{URL: "https://a.example/", Name: "a"}}, results: results(res)}
+	_, transitions := applyRound(status, 1, rnd, th, checkedAt, backendsDown{})
 	got := status.Targets[0]
 	if got.State != monitoringv1alpha1.StateUp || got.Reason != monitoringv1alpha1.CheckCertificateExpiring || !got.CertificateExpiresAt.Time.Equal(expires) {
 		t.Fatalf("target %+v", got)
@@ -336,14 +336,23 @@ func TestACertificateCloseToExpiryIsFlaggedOnce(t *testing.T) {
 	if conditionStatusOf(status, monitoringv1alpha1.ConditionDegraded) != metav1.ConditionTrue {
 		t.Fatal("Degraded is not True")
 	}
-	if _, again := applyRound(status, 1, rnd, th, checkedAt); len(again) != 0 {
+	if _, again := applyRound(status, 1, rnd, th, checkedAt, backendsDown{}); len(again) != 0 {
 		t.Fatalf("a certificate still close to expiry was announced again: %+v", again)
 	}
 	far := checkedAt.Add(90 * 24 * time.Hour)
 	res.CertificateExpiresAt = &far
-	rnd.results[0] = res
-	applyRound(status, 1, rnd, th, checkedAt)
+	rnd.results[0] = resolve.Result{Result: res}
+	applyRound(status, 1, rnd, th, checkedAt, backendsDown{})
 	if status.Targets[0].Reason != monitoringv1alpha1.CheckOK || conditionStatusOf(status, monitoringv1alpha1.ConditionDegraded) != metav1.ConditionFalse {
 		t.Fatalf("a renewed certificate still flagged: %+v", status.Targets[0])
 	}
+}
+
+// results wraps checks as the results of targets without fan-out.
+func results(checks ...checker.Result) []resolve.Result {
+	out := make([]resolve.Result, len(checks))
+	for i, c := range checks {
+		out[i] = resolve.Result{Result: c}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // Metric label names. `target` is the target's display name; `reason` and `result`
@@ -22,7 +23,11 @@ const (
 	labelTarget      = "target"
 	labelResult      = "result"
 	labelReason      = "reason"
+	labelState       = "state"
 )
+
+// Values of the state label of healthcheck_target_backends.
+var backendStates = [...]string{"up", "slow", "down"}
 
 // Values of the result label of healthcheck_checks_total.
 const (
@@ -37,6 +42,7 @@ type Metrics struct {
 	targetSlow    *prometheus.GaugeVec
 	targetLatency *prometheus.HistogramVec
 	certExpiry    *prometheus.GaugeVec
+	backends      *prometheus.GaugeVec
 	checks        *prometheus.CounterVec
 	roundDuration *prometheus.HistogramVec
 	scheduleLag   prometheus.Histogram
@@ -46,7 +52,7 @@ type Metrics struct {
 
 	mu sync.Mutex
 	// targets remembers the target names with series per HealthCheck, so series of
-	// removed targets can be deleted.
+	// removed targets can be deleted, and whether each has backend series.
 	targets map[types.NamespacedName]map[string]bool
 }
 
@@ -71,6 +77,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "healthcheck_target_certificate_expiry_timestamp_seconds",
 			Help: "When the TLS certificate of an https target expires, as a Unix time.",
 		}, targetLabels),
+		backends: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_target_backends",
+			Help: "Backends of a fanned-out target by the state of their last check (up, slow, down); absent for other targets.",
+		}, []string{labelNamespace, labelHealthCheck, labelTarget, labelState}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "healthcheck_checks_total",
 			Help: "Checks run, by result (success or failure) and reason.",
@@ -91,7 +101,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{labelReason}),
 		targets: map[types.NamespacedName]map[string]bool{},
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
+	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.backends, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
@@ -99,16 +109,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // manager serves; every reconciler in the process shares it.
 var defaultMetrics = sync.OnceValue(func() *Metrics { return NewMetrics(metrics.Registry) })
 
-// observeRound records a finished round: every check, the targets' states and the
+// observeRound records a finished round: every check (each backend's, for a
+// fanned-out target), the targets' states, their backends by state and the
 // round's duration. Series of targets no longer in the round are deleted.
 func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []monitoringv1alpha1.TargetStatus) {
 	ns, name := key.Namespace, key.Name
 	m.roundDuration.WithLabelValues(ns, name).Observe(rnd.duration.Seconds())
+	m.mu.Lock()
+	before := m.targets[key]
+	m.mu.Unlock()
 	seen := make(map[string]bool, len(rnd.targets))
 	for i, t := range rnd.targets {
-		seen[t.Name] = true
+		seen[t.Name] = judged[i].Backends != nil
 		if t.Checkable() {
-			m.observeCheck(ns, name, t.Name, rnd.results[i])
+			m.observeChecks(ns, name, t.Name, rnd.results[i])
+		}
+		if counts := judged[i].Backends; counts != nil {
+			m.observeBackends(ns, name, t.Name, counts)
+		} else if before[t.Name] {
+			m.deleteBackends(ns, name, t.Name)
 		}
 		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: t.Name}
 		switch state := judged[i].State; state {
@@ -124,11 +143,37 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []mo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for old := range m.targets[key] {
-		if !seen[old] {
+		if _, kept := seen[old]; !kept {
 			m.deleteTarget(ns, name, old)
 		}
 	}
 	m.targets[key] = seen
+}
+
+// observeChecks records the checks of a target's result: its backends' for a
+// fanned-out target that had any, else its own.
+func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result) {
+	if len(res.Backends) == 0 {
+		m.observeCheck(ns, name, target, res.Result)
+		return
+	}
+	for _, b := range res.Backends {
+		m.observeCheck(ns, name, target, b.Result)
+	}
+}
+
+// observeBackends sets a fanned-out target's backends by state.
+func (m *Metrics) observeBackends(ns, name, target string, counts *monitoringv1alpha1.BackendSummary) {
+	for i, n := range [...]int32{counts.Up, counts.Slow, counts.Down} {
+		m.backends.WithLabelValues(ns, name, target, backendStates[i]).Set(float64(n))
+	}
+}
+
+// deleteBackends deletes a target's backend series.
+func (m *Metrics) deleteBackends(ns, name, target string) {
+	for _, state := range backendStates {
+		m.backends.DeleteLabelValues(ns, name, target, state)
+	}
 }
 
 // observeCheck records one check of a target.
@@ -163,6 +208,7 @@ func (m *Metrics) forget(key types.NamespacedName) {
 	m.targetSlow.DeletePartialMatch(match)
 	m.targetLatency.DeletePartialMatch(match)
 	m.certExpiry.DeletePartialMatch(match)
+	m.backends.DeletePartialMatch(match)
 	m.checks.DeletePartialMatch(match)
 	m.roundDuration.DeletePartialMatch(match)
 	m.mu.Lock()
@@ -176,6 +222,7 @@ func (m *Metrics) deleteTarget(ns, name, target string) {
 	m.targetSlow.Delete(labels)
 	m.targetLatency.Delete(labels)
 	m.certExpiry.Delete(labels)
+	m.deleteBackends(ns, name, target)
 }
 
 func boolToFloat(b bool) float64 {

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
-	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
@@ -35,7 +34,7 @@ type round struct {
 
 	// Set when the round finished; read only after done is closed. results are
 	// aligned with targets.
-	results  []checker.Result
+	results  []resolve.Result
 	duration time.Duration
 	done     chan struct{}
 }
@@ -44,7 +43,7 @@ type round struct {
 // finishes. It is a manager Runnable: stopping the manager cancels every round and
 // waits for them. At most one round per HealthCheck exists at a time.
 type rounds struct {
-	check resolve.RunFunc
+	check resolve.Runner
 	clock clock.PassiveClock
 	wake  chan event.GenericEvent
 
@@ -72,10 +71,10 @@ type lastRound struct {
 	at          time.Time
 }
 
-func newRounds(check resolve.RunFunc, clk clock.PassiveClock) *rounds {
+func newRounds(run resolve.RunFunc, clk clock.PassiveClock) *rounds {
 	base, cancel := context.WithCancel(context.Background())
 	return &rounds{
-		check:     check,
+		check:     resolve.Runner{Run: run, Clock: clk},
 		clock:     clk,
 		wake:      make(chan event.GenericEvent, 1024),
 		base:      base,
@@ -135,7 +134,7 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 	go func() {
 		defer r.wg.Done()
 		defer cancel()
-		rnd.results = resolve.Check(ctx, r.check, targets, workers, nil)
+		rnd.results = r.check.Check(ctx, targets, workers, nil)
 		rnd.duration = r.clock.Since(rnd.started)
 		close(rnd.done)
 		if ctx.Err() != nil {

@@ -30,6 +30,10 @@ var (
 // blockedAddress is a loopback address the suite's outbound policy denies.
 const blockedAddress = "127.0.0.2"
 
+// endpointsNetwork holds the addresses of the EndpointSlices of these tests
+// (TEST-NET-1, RFC 5737); the suite's policy blocks it.
+const endpointsNetwork = "192.0.2.0/24"
+
 const (
 	timeout = 20 * time.Second
 	poll    = 100 * time.Millisecond
@@ -54,8 +58,10 @@ func runSuite(m *testing.M) int {
 	// Long, so that the write-counting tests see only writes caused by change.
 	opts.StatusRefreshInterval = time.Hour
 	// The default policy plus one loopback address, so blocking can be shown
-	// without touching any address off this machine.
-	opts.DenyCIDRs = blockedAddress + "/32"
+	// without touching any address off this machine, and the documentation
+	// network that EndpointSlices here point to (the API server refuses
+	// loopback endpoints), so that checking them never sends a packet.
+	opts.DenyCIDRs = blockedAddress + "/32," + endpointsNetwork
 	operator, err := testenv.StartOperator(cfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

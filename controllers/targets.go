@@ -3,8 +3,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -57,4 +61,69 @@ func getSecret(ctx context.Context, secrets client.Reader, namespace, name strin
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
 	}
 	return &s, nil
+}
+
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+
+// listEndpoints lists the backends of the Endpoints fan-outs among targets:
+// the ready endpoints of the Service each one names, in the HealthCheck's
+// namespace. Services and EndpointSlices are read from the manager's cache,
+// whose informers start with the first HealthCheck that fans out to
+// endpoints, so a cluster without one never watches them. A target whose URL
+// names no Service of the namespace, or whose Service is missing or has no
+// ready endpoint, gets the problem in its FanOut: its check fails as
+// NoBackends, saying why. Errors are for failed reads only.
+func listEndpoints(ctx context.Context, cache client.Reader, namespace string, targets []resolve.Target) error {
+	for i := range targets {
+		t := &targets[i]
+		if !t.Checkable() || t.FanOut == nil || t.FanOut.Mode != monitoringv1alpha1.FanOutEndpoints {
+			continue
+		}
+		backends, problem, err := endpointsOf(ctx, cache, namespace, *t)
+		if err != nil {
+			return err
+		}
+		fan := *t.FanOut
+		fan.Backends, fan.Problem = backends, problem
+		t.FanOut = &fan
+	}
+	return nil
+}
+
+// endpointsOf lists one target's endpoints, or says why it has none.
+func endpointsOf(ctx context.Context, cache client.Reader, namespace string, t resolve.Target) ([]discover.Backend, string, error) {
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, "the URL cannot be parsed", nil
+	}
+	name, ok := discover.ServiceOf(u.Hostname(), t.Source, namespace)
+	if !ok {
+		return nil, fmt.Sprintf("fanOut mode Endpoints needs a URL whose host is a Service of namespace %s, such as NAME.%s.svc", namespace, namespace), nil
+	}
+	svc := &corev1.Service{}
+	if err := cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, svc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Sprintf("Service %s does not exist", name), nil
+		}
+		return nil, "", fmt.Errorf("reading Service %s: %w", name, err)
+	}
+	var slices discoveryv1.EndpointSliceList
+	if err := cache.List(ctx, &slices, client.InNamespace(namespace), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
+		return nil, "", fmt.Errorf("listing the EndpointSlices of Service %s: %w", name, err)
+	}
+	backends, problem := discover.Endpoints(svc, slices.Items, urlPort(u), monitoringv1alpha1.IPFamily(t.Check.IPFamily))
+	return backends, problem, nil
+}
+
+// urlPort is u's port, else its scheme's default (80 for http and grpc, 443
+// for https and grpcs; tcp and tls URLs always name one).
+func urlPort(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https", "grpcs", "tls":
+		return 443
+	}
+	return 80
 }

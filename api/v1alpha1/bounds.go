@@ -38,6 +38,25 @@ const (
 	MaxExpressionLength = 1024
 	// MaxAssertionMessageLength is the longest message of an assertion.
 	MaxAssertionMessageLength = 256
+	// MaxBackends is the most backends one fanned-out target checks; past it, the
+	// first ones in address order are checked and the target's message says how
+	// many were left out.
+	MaxBackends = 100
+	// MaxFailingBackends is the most failing backends one target's status names.
+	MaxFailingBackends = 16
+	// MaxFailingBackendsTotal is the most failing backends status names across
+	// all targets: with MaxBackendMessageLength and the other bounds of
+	// BackendStatus, at most about 230 KiB, so that 500 fanned-out targets with
+	// many failing backends each still write a status under 1 MiB.
+	MaxFailingBackendsTotal = 256
+	// MaxBackendAddressLength is the longest backend address (an IPv6 address).
+	MaxBackendAddressLength = 45
+	// MaxBackendPodLength is the longest pod name.
+	MaxBackendPodLength = 253
+	// MaxBackendZoneLength is the longest zone (a label value).
+	MaxBackendZoneLength = 63
+	// MaxBackendMessageLength is the longest message of a failing backend.
+	MaxBackendMessageLength = 128
 	// MaxConditions is the most conditions status holds.
 	MaxConditions = 8
 	// MaxConditionMessageLength is metav1.Condition's bound on a message.

@@ -65,6 +65,11 @@ func TestBoundsMatchTheCRD(t *testing.T) {
 		{"status.targets.[].name", false, monitoringv1alpha1.MaxNameLength},
 		{"status.targets.[].message", false, monitoringv1alpha1.MaxMessageLength},
 		{"status.lastHandledRequestedAt", false, monitoringv1alpha1.MaxRequestedAtLength},
+		{"status.targets.[].failingBackends", true, monitoringv1alpha1.MaxFailingBackends},
+		{"status.targets.[].failingBackends.[].address", false, monitoringv1alpha1.MaxBackendAddressLength},
+		{"status.targets.[].failingBackends.[].pod", false, monitoringv1alpha1.MaxBackendPodLength},
+		{"status.targets.[].failingBackends.[].zone", false, monitoringv1alpha1.MaxBackendZoneLength},
+		{"status.targets.[].failingBackends.[].message", false, monitoringv1alpha1.MaxBackendMessageLength},
 		{"status.conditions", true, monitoringv1alpha1.MaxConditions},
 		{"status.conditions.[].message", false, monitoringv1alpha1.MaxConditionMessageLength},
 	} {

@@ -38,6 +38,9 @@ const (
 	ReasonTargetsDown = "TargetsDown"
 	// ReasonTargetsSlow means at least one target is Slow.
 	ReasonTargetsSlow = "TargetsSlow"
+	// ReasonBackendsDown means a fanned-out target has backends Down while enough
+	// of them are healthy for the target not to be Down.
+	ReasonBackendsDown = "BackendsDown"
 	// ReasonNoTargetsSlow means no target is Slow.
 	ReasonNoTargetsSlow = "NoTargetsSlow"
 	// ReasonAwaitingFirstCheck means targets have not been checked yet.
@@ -63,6 +66,13 @@ const (
 	// budget of transition events: until the budget refills, its transitions show
 	// in status and metrics only.
 	EventTargetFlapping = "TargetFlapping"
+	// EventBackendDown is a Warning emitted when backends of a fanned-out target
+	// enter Down in a round: one event per target and round, naming each backend
+	// by its pod (or address) and zone, with the evidence.
+	EventBackendDown = "BackendDown"
+	// EventBackendRecovered is Normal, emitted when backends of a fanned-out
+	// target come back from Down in a round, one event per target and round.
+	EventBackendRecovered = "BackendRecovered"
 	// EventStatusWriteRejected is a Warning emitted when the API server refuses a
 	// status write; emitted once per distinct refusal, not once per round.
 	EventStatusWriteRejected = "StatusWriteRejected"

@@ -22,7 +22,7 @@ const (
 )
 
 // CheckReason classifies the outcome of a target's last check.
-// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;BodyMismatch;CertificateExpiring;SecretNotFound;AssertionFailed;NotServing
+// +kubebuilder:validation:Enum=OK;SlowResponse;UnexpectedStatus;Timeout;ConnectionRefused;DNSError;TLSError;NetworkError;Blocked;BodyMismatch;CertificateExpiring;SecretNotFound;AssertionFailed;NotServing;NoBackends
 type CheckReason string
 
 // Check reasons.
@@ -60,6 +60,10 @@ const (
 	// CheckNotServing is a gRPC health answer other than SERVING: NOT_SERVING,
 	// UNKNOWN or SERVICE_UNKNOWN.
 	CheckNotServing CheckReason = "NotServing"
+	// CheckNoBackends is a fanned-out target with no backend to check: a host
+	// without addresses, or a Service that does not exist or has no ready
+	// endpoint (the message says which).
+	CheckNoBackends CheckReason = "NoBackends"
 )
 
 // AllCheckReasons lists every CheckReason, in the order of the schema's enum;
@@ -67,7 +71,7 @@ const (
 var AllCheckReasons = []CheckReason{
 	CheckOK, CheckSlowResponse, CheckUnexpectedStatus, CheckTimeout, CheckConnectionRefused,
 	CheckDNSError, CheckTLSError, CheckNetworkError, CheckBlocked, CheckBodyMismatch,
-	CheckCertificateExpiring, CheckSecretNotFound, CheckAssertionFailed, CheckNotServing,
+	CheckCertificateExpiring, CheckSecretNotFound, CheckAssertionFailed, CheckNotServing, CheckNoBackends,
 }
 
 // HealthCheckStatus is the observed state of a HealthCheck.
@@ -115,7 +119,8 @@ type HealthCheckStatus struct {
 	Targets []TargetStatus `json:"targets,omitempty"`
 
 	// Conditions: Ready (the spec is accepted and rounds run), Healthy (no target is
-	// Down) and Degraded (a target is Slow).
+	// Down) and Degraded (a target is Slow, has backends Down or a certificate close
+	// to expiry).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -233,6 +238,72 @@ type TargetStatus struct {
 	// LastTransitionTime is when State last changed.
 	// +optional
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+
+	// Backends counts the backends of a fanned-out target (spec fanOut) by the
+	// state of their last check.
+	// +optional
+	Backends *BackendSummary `json:"backends,omitempty"`
+
+	// FailingBackends are the backends whose last check failed, sorted by address:
+	// at most 16 per target, and at most 256 across the HealthCheck, shared out so
+	// that every target with a failing backend names at least one while there is
+	// room. backends.down counts them all.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	FailingBackends []BackendStatus `json:"failingBackends,omitempty"`
+}
+
+// BackendSummary counts the backends of a fanned-out target by state.
+type BackendSummary struct {
+	// Total is the number of backends checked.
+	// +optional
+	Total int32 `json:"total"`
+	// Up is the number of backends that answered as expected within slowThreshold.
+	// +optional
+	Up int32 `json:"up"`
+	// Slow is the number of backends that answered as expected, slower than slowThreshold.
+	// +optional
+	Slow int32 `json:"slow"`
+	// Down is the number of backends whose check failed.
+	// +optional
+	Down int32 `json:"down"`
+}
+
+// BackendStatus is the last check of one failing backend.
+type BackendStatus struct {
+	// Address is the backend's IP address.
+	// +required
+	// +kubebuilder:validation:MaxLength=45
+	Address string `json:"address"`
+
+	// Pod is the name of the backend's pod, for endpoints of a Service that name one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Pod string `json:"pod,omitempty"`
+
+	// Zone is the backend's zone, for endpoints of a Service that name one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Zone string `json:"zone,omitempty"`
+
+	// Reason classifies the outcome of the backend's check.
+	// +optional
+	Reason CheckReason `json:"reason,omitempty"`
+
+	// StatusCode is the HTTP status code of the backend's answer, 0 when there was none.
+	// +optional
+	StatusCode int32 `json:"statusCode"`
+
+	// LatencyMs is the latency of the backend's check in milliseconds.
+	// +optional
+	LatencyMs int64 `json:"latencyMs"`
+
+	// Message describes the backend's check in a few words; it never holds bytes
+	// read from the backend or secret values.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Message string `json:"message,omitempty"`
 }
 
 // HealthCheck checks a list of HTTP endpoints on an interval and reports which are

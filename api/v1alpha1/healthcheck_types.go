@@ -250,6 +250,50 @@ type TargetSettings struct {
 	// (the default), IPv4 or IPv6.
 	// +optional
 	IPFamily IPFamily `json:"ipFamily,omitempty"`
+
+	// FanOut checks every backend of the target on its own instead of the URL once:
+	// each address of its host, or each ready endpoint of its Service. Status then
+	// counts the backends by state and names the failing ones.
+	// +optional
+	FanOut *FanOut `json:"fanOut,omitempty"`
+}
+
+// FanOutMode says which backends of a target fanOut checks.
+// +kubebuilder:validation:Enum=Addresses;Endpoints
+type FanOutMode string
+
+// Fan-out modes.
+const (
+	// FanOutAddresses checks every address the URL's host resolves to (of
+	// ipFamily), each with the URL's Host header and TLS server name.
+	FanOutAddresses FanOutMode = "Addresses"
+	// FanOutEndpoints checks every ready endpoint of the Service the URL names
+	// (NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc or NAME.NAMESPACE.svc.cluster.local
+	// in the HealthCheck's namespace, or the Service of a services source) at its
+	// address and target port, with the URL's Host header; each backend is known
+	// by its pod and zone.
+	FanOutEndpoints FanOutMode = "Endpoints"
+)
+
+// FanOut checks each backend of a target, and judges the target by how many of
+// them are healthy.
+type FanOut struct {
+	// Mode is Addresses (every address of the URL's host) or Endpoints (every
+	// ready endpoint of the URL's Service, read from its EndpointSlices).
+	// +required
+	Mode FanOutMode `json:"mode"`
+
+	// MinHealthy is how many backends must be Up or Slow for the target not to be
+	// Down: a number, such as 2, or a percentage of the backends, such as "50%"
+	// (rounded up). At least one backend must always be healthy. The target is Slow
+	// when a healthy backend is Slow, else Up; when some backends are Down but
+	// enough are healthy, the Degraded condition is True with reason BackendsDown.
+	// +optional
+	// +kubebuilder:default="100%"
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=4
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 1000) : self.matches('^([1-9][0-9]?|100)%$')",message="minHealthy must be a number from 1 to 1000 or a percentage from 1% to 100%"
+	MinHealthy *intstr.IntOrString `json:"minHealthy,omitempty"`
 }
 
 // TargetSource discovers targets from objects of the HealthCheck's namespace:

@@ -341,7 +341,7 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 		}
 	}
 	start := p.Clock.Now()
-	resolve.Check(ctx, c.Run, b.targets, b.workers, func(i int, res checker.Result) {
+	resolve.Runner{Run: c.Run, Clock: p.Clock}.Check(ctx, b.targets, b.workers, func(i int, res resolve.Result) {
 		t := b.targets[i]
 		emit(row{
 			HealthCheck: b.healthCheck,
@@ -349,7 +349,7 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 			Name:        t.Name,
 			StatusCode:  res.StatusCode,
 			LatencyMs:   milliseconds(res.Latency),
-			State:       stateOf(res),
+			State:       stateOf(res.Result),
 			Reason:      string(res.Reason),
 			Message:     res.Message,
 			Seen:        res.Seen,

@@ -60,6 +60,9 @@ type Target struct {
 	Source string
 	// Check is what the checker runs; unused when Skip is set.
 	Check checker.Target
+	// FanOut, when set, checks each backend of the target instead (Check
+	// with the backend's address and port), and judges the target by them.
+	FanOut *FanOut
 	// Skip, when set, is why the target is not checked, and SkipMessage says it
 	// in a few words that fit a status message.
 	Skip        monitoringv1alpha1.CheckReason
@@ -110,7 +113,7 @@ func All(spec monitoringv1alpha1.HealthCheckSpec, listed []discover.Target, secr
 // spec's, else 8s clamped to the interval; the slow threshold the target's, else
 // the spec's, else 2s.
 func One(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target, secrets SecretValue) (Target, error) {
-	r := Target{URL: t.URL, Name: DisplayName(t), StatusName: t.Name}
+	r := Target{URL: t.URL, Name: DisplayName(t), StatusName: t.Name, FanOut: fanOutOf(t)}
 	codes, err := checker.ParseStatusCodes(t.ExpectedStatusCodes)
 	if err != nil {
 		return Target{}, &InvalidSpecError{Msg: fmt.Sprintf("target %s: %v", r.Name, err)}
@@ -210,29 +213,6 @@ func clip(name string) string { return monitoringv1alpha1.Truncate(name, 64) }
 // order of targets, calling onResult, when set, as each arrives.
 // (*checker.Checker).Run is one.
 type RunFunc func(ctx context.Context, targets []checker.Target, workers int, onResult func(checker.Result)) []checker.Result
-
-// Check runs the checkable targets with run and returns one result per target,
-// aligned with targets: the zero Result where a target was skipped. each, when
-// set, is called with the target's index as each result arrives.
-func Check(ctx context.Context, run RunFunc, targets []Target, workers int, each func(i int, res checker.Result)) []checker.Result {
-	checks := make([]checker.Target, 0, len(targets))
-	index := make([]int, 0, len(targets))
-	for i, t := range targets {
-		if t.Checkable() {
-			checks = append(checks, t.Check)
-			index = append(index, i)
-		}
-	}
-	var onResult func(checker.Result)
-	if each != nil {
-		onResult = func(res checker.Result) { each(index[res.Index], res) }
-	}
-	results := make([]checker.Result, len(targets))
-	for j, res := range run(ctx, checks, workers, onResult) {
-		results[index[j]] = res
-	}
-	return results
-}
 
 // Timeout is the target's timeout, else the spec's, else 8s clamped to the interval.
 func Timeout(spec monitoringv1alpha1.HealthCheckSpec, t monitoringv1alpha1.Target) time.Duration {

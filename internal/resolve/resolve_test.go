@@ -106,7 +106,7 @@ func TestCheckAlignsResultsWithTheResolvedTargets(t *testing.T) {
 		return out
 	}
 	seen := map[int]string{}
-	results := Check(context.Background(), run, targets, 2, func(i int, res checker.Result) { seen[i] = res.URL })
+	results := Runner{Run: run}.Check(context.Background(), targets, 2, func(i int, res Result) { seen[i] = res.URL })
 	if results[0].URL != "https://a/" || results[1].URL != "" || results[2].URL != "https://c/" {
 		t.Errorf("results not aligned with the targets: %+v", results)
 	}
