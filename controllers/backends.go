@@ -49,28 +49,21 @@ func judgeBackends(next *monitoringv1alpha1.TargetStatus, res resolve.Result, be
 	if len(res.Backends) == 0 {
 		return nil, backendChanges{}, nil
 	}
-	counts := &monitoringv1alpha1.BackendSummary{Total: int32(len(res.Backends))}
 	after = map[string]bool{}
 	for _, b := range res.Backends {
 		status := backendStatus(b)
 		switch {
 		case !b.Healthy():
-			counts.Down++
 			failing = append(failing, status)
 			after[status.Address] = true
 			if !before[status.Address] && complete {
 				changes.down = append(changes.down, status)
 			}
-		case b.Result.Slow:
-			counts.Slow++
-		default:
-			counts.Up++
-		}
-		if before[status.Address] && b.Healthy() {
+		case before[status.Address]:
 			changes.recovered = append(changes.recovered, status)
 		}
 	}
-	next.Backends = counts
+	next.Backends = res.BackendCounts()
 	return failing, changes, after
 }
 

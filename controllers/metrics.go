@@ -151,14 +151,20 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []mo
 }
 
 // observeChecks records the checks of a target's result: its backends' for a
-// fanned-out target that had any, else its own.
+// fanned-out target that had any, else its own. A fanned-out target's
+// certificate expiry is the one its result reports, which expires first.
 func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result) {
 	if len(res.Backends) == 0 {
 		m.observeCheck(ns, name, target, res.Result)
 		return
 	}
 	for _, b := range res.Backends {
-		m.observeCheck(ns, name, target, b.Result)
+		check := b.Result
+		check.CertificateExpiresAt = nil
+		m.observeCheck(ns, name, target, check)
+	}
+	if res.CertificateExpiresAt != nil {
+		m.certExpiry.WithLabelValues(ns, name, target).Set(float64(res.CertificateExpiresAt.Unix()))
 	}
 }
 

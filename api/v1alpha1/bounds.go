@@ -38,10 +38,6 @@ const (
 	MaxExpressionLength = 1024
 	// MaxAssertionMessageLength is the longest message of an assertion.
 	MaxAssertionMessageLength = 256
-	// MaxBackends is the most backends one fanned-out target checks; past it, the
-	// first ones in address order are checked and the target's message says how
-	// many were left out.
-	MaxBackends = 100
 	// MaxFailingBackends is the most failing backends one target's status names.
 	MaxFailingBackends = 16
 	// MaxFailingBackendsTotal is the most failing backends status names across

@@ -60,9 +60,9 @@ const (
 	// CheckNotServing is a gRPC health answer other than SERVING: NOT_SERVING,
 	// UNKNOWN or SERVICE_UNKNOWN.
 	CheckNotServing CheckReason = "NotServing"
-	// CheckNoBackends is a fanned-out target with no backend to check: a host
-	// without addresses, or a Service that does not exist or has no ready
-	// endpoint (the message says which).
+	// CheckNoBackends is a fanned-out target with no backend to check, or fewer
+	// backends than its minHealthy: a Service that does not exist or has no
+	// ready endpoint, a URL that names no Service (the message says which).
 	CheckNoBackends CheckReason = "NoBackends"
 )
 

@@ -33,6 +33,12 @@ type row struct {
 	Seen string `json:"seen,omitempty"`
 	// Assertion is the assertion that failed the check, set by run only.
 	Assertion *failedAssertion `json:"assertion,omitempty"`
+	// Backends counts the backends of a fanned-out target (spec fanOut) by
+	// state, and FailingBackends names those whose check failed, in address
+	// order. Both are unset for other targets, and for a fanned-out target that
+	// had no backend to check (reason NoBackends), as in status.
+	Backends        *monitoringv1alpha1.BackendSummary `json:"backends,omitempty"`
+	FailingBackends []failingBackend                   `json:"failingBackends,omitempty"`
 	// Source is the object a discovered target comes from, such as Ingress/shop;
 	// set by status only, as run discovers nothing.
 	Source string `json:"source,omitempty"`
@@ -45,6 +51,19 @@ type failedAssertion struct {
 	Index      int    `json:"index"`
 	Expression string `json:"expression"`
 	Message    string `json:"message"`
+}
+
+// failingBackend is a backend whose check failed, as the JSON report shows
+// it: monitoringv1alpha1.BackendStatus, with the latency to a tenth of a
+// millisecond where run measured it, as in the row.
+type failingBackend struct {
+	Address    string  `json:"address"`
+	Pod        string  `json:"pod,omitempty"`
+	Zone       string  `json:"zone,omitempty"`
+	Reason     string  `json:"reason"`
+	StatusCode int     `json:"statusCode"`
+	LatencyMs  float64 `json:"latencyMs"`
+	Message    string  `json:"message"`
 }
 
 // summary counts the rows of one report, by state, as status does.

@@ -56,7 +56,11 @@ embedded CRD's OpenAPI schema, defaults and CEL rules run through the API
 server's own code. One invalid HealthCheck stops the run before any check, with
 an error per problem naming the file, the document, the object and the field.
 Other kinds in the file are skipped. A target with a header from a Secret is
-not checked (it is reported Pending), since run reads no cluster.
+not checked (it is reported Pending), since run reads no cluster. For the same
+reason, targetsFrom sources discover nothing, and a target whose fanOut mode is
+Endpoints is checked once, at its URL, since the Service's EndpointSlices
+cannot be read: stderr says so for each. A fanOut of mode Addresses checks
+every address of the URL's host, as the operator does.
 
 With --url and --urls-file (one URL a line; blank lines and # comments are
 skipped), the URLs are checked with --workers, --timeout and --slow-threshold.
@@ -67,7 +71,9 @@ SERVING).
 
 The Status column shows the HTTP status code, or what a tcp, tls or gRPC check
 saw (OPEN, TLS, SERVING, NOT_SERVING...), or 0 when nothing answered. With -o
-json, a target that failed an assertion carries it under "assertion".
+json, a target that failed an assertion carries it under "assertion", and a
+fanned-out target carries "backends" (its backends counted by state) and
+"failingBackends" (every backend whose check failed).
 
 Exit status: 0 when every target checked is Up or Slow, 1 when any is Down, 2
 for bad input or usage.`,
@@ -234,9 +240,18 @@ func (p *Plugin) manifestBatches(ctx context.Context, files []string) ([]batch, 
 				notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: targetsFrom[%d] (%s) is skipped: run reads no cluster, so it discovers nothing",
 					m.Source, b.healthCheck, i, field))
 			}
-			for _, t := range b.targets {
-				if !t.Checkable() {
+			for i := range b.targets {
+				t := &b.targets[i]
+				switch {
+				case !t.Checkable():
 					notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: target %s is not checked: %s", m.Source, b.healthCheck, t.Name, t.SkipMessage))
+				case t.FanOut != nil && t.FanOut.Mode == monitoringv1alpha1.FanOutEndpoints:
+					// The operator lists the backends from the cluster
+					// (EndpointSlices); without them the fan-out would fail
+					// as NoBackends, which says nothing about the URL.
+					t.FanOut = nil
+					notes = append(notes, fmt.Sprintf("note: %s: HealthCheck %s: target %s: fanOut mode Endpoints reads the Service's EndpointSlices, which run cannot read: the URL is checked once",
+						m.Source, b.healthCheck, t.Name))
 				}
 			}
 			batches = append(batches, b)
@@ -344,16 +359,18 @@ func (p *Plugin) check(ctx context.Context, c *checker.Checker, b batch, out rep
 	resolve.Runner{Run: c.Run, Clock: p.Clock}.Check(ctx, b.targets, b.workers, func(i int, res resolve.Result) {
 		t := b.targets[i]
 		emit(row{
-			HealthCheck: b.healthCheck,
-			URL:         checker.RedactURL(t.URL),
-			Name:        t.Name,
-			StatusCode:  res.StatusCode,
-			LatencyMs:   milliseconds(res.Latency),
-			State:       stateOf(res.Result),
-			Reason:      string(res.Reason),
-			Message:     res.Message,
-			Seen:        res.Seen,
-			Assertion:   assertionOf(res.Assertion),
+			HealthCheck:     b.healthCheck,
+			URL:             checker.RedactURL(t.URL),
+			Name:            t.Name,
+			StatusCode:      res.StatusCode,
+			LatencyMs:       milliseconds(res.Latency),
+			State:           stateOf(res.Result),
+			Reason:          string(res.Reason),
+			Message:         res.Message,
+			Seen:            res.Seen,
+			Assertion:       assertionOf(res.Assertion),
+			Backends:        res.BackendCounts(),
+			FailingBackends: failingBackendsOf(res.Backends),
 		})
 	})
 	s.Duration = p.Clock.Since(start)
@@ -369,6 +386,28 @@ func assertionOf(a *checker.FailedAssertion) *failedAssertion {
 		return nil
 	}
 	return &failedAssertion{Index: a.Index, Expression: a.Expression, Message: a.Message}
+}
+
+// failingBackendsOf lists the backends whose check failed, in the order
+// checked (by address). run lists every one: status names at most
+// monitoringv1alpha1.MaxFailingBackends per target, to stay small.
+func failingBackendsOf(backends []resolve.BackendResult) []failingBackend {
+	var failing []failingBackend
+	for _, b := range backends {
+		if b.Healthy() {
+			continue
+		}
+		failing = append(failing, failingBackend{
+			Address:    b.Backend.Address.String(),
+			Pod:        b.Backend.Pod,
+			Zone:       b.Backend.Zone,
+			Reason:     string(b.Result.Reason),
+			StatusCode: b.Result.StatusCode,
+			LatencyMs:  milliseconds(b.Result.Latency),
+			Message:    b.Result.Message,
+		})
+	}
+	return failing
 }
 
 // stateOf judges a single check: run has no history, so one failure is Down.

@@ -31,6 +31,9 @@ func (p *Plugin) statusCommand() *cobra.Command {
 		Long: `Print the targets of a HealthCheck, or of every HealthCheck in the namespace,
 from its status in the cluster of the kubeconfig: each target's status code,
 latency, state, reason and last transition, then the summary of the last round.
+With -o json, a fanned-out target (spec fanOut) also carries "backends" (its
+backends counted by state) and "failingBackends" (the failing ones that status
+names: at most 16 per target, 256 per HealthCheck).
 
 Exit status: 0 when no target is Down, 1 when any is, 2 for bad usage or when
 the cluster cannot be read.`,
@@ -173,6 +176,8 @@ func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
 			State:              t.State,
 			Reason:             string(t.Reason),
 			Message:            t.Message,
+			Backends:           t.Backends,
+			FailingBackends:    failingBackendsIn(t.FailingBackends),
 			Source:             t.Source,
 			LastTransitionTime: t.LastTransitionTime,
 		})
@@ -186,6 +191,27 @@ func statusReport(hc *monitoringv1alpha1.HealthCheck) ([]row, summary) {
 		s.Count(r.State)
 	}
 	return rows, s
+}
+
+// failingBackendsIn is the failing backends that status names, as the JSON
+// report shows them; nil for none.
+func failingBackendsIn(backends []monitoringv1alpha1.BackendStatus) []failingBackend {
+	if len(backends) == 0 {
+		return nil
+	}
+	failing := make([]failingBackend, len(backends))
+	for i, b := range backends {
+		failing[i] = failingBackend{
+			Address:    b.Address,
+			Pod:        b.Pod,
+			Zone:       b.Zone,
+			Reason:     string(b.Reason),
+			StatusCode: int(b.StatusCode),
+			LatencyMs:  float64(b.LatencyMs),
+			Message:    b.Message,
+		}
+	}
+	return failing
 }
 
 // statusIntro is the line above a status table.

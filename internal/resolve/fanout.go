@@ -69,10 +69,28 @@ func (f FanOut) needed(total int) int {
 type Result struct {
 	checker.Result
 	// Backends are the checks of a fanned-out target's backends, in address
-	// order; nil for other targets.
+	// order, every one of them; nil for other targets.
 	Backends []BackendResult
-	// LeftOut counts the backends past MaxBackends that were not checked.
-	LeftOut int
+}
+
+// BackendCounts counts a fanned-out target's backends by the state of their
+// check, as status records them; nil when no backend was checked.
+func (r Result) BackendCounts() *monitoringv1alpha1.BackendSummary {
+	if len(r.Backends) == 0 {
+		return nil
+	}
+	counts := &monitoringv1alpha1.BackendSummary{Total: int32(len(r.Backends))}
+	for _, b := range r.Backends {
+		switch {
+		case !b.Healthy():
+			counts.Down++
+		case b.Result.Slow:
+			counts.Slow++
+		default:
+			counts.Up++
+		}
+	}
+	return counts
 }
 
 // BackendResult is the check of one backend.
@@ -136,10 +154,6 @@ func (r Runner) Check(ctx context.Context, targets []Target, workers int, each f
 			}
 			continue
 		}
-		if len(backends) > monitoringv1alpha1.MaxBackends {
-			results[i].LeftOut = len(backends) - monitoringv1alpha1.MaxBackends
-			backends = backends[:monitoringv1alpha1.MaxBackends]
-		}
 		results[i].Backends = make([]BackendResult, len(backends))
 		pending[i] = len(backends)
 		for k, b := range backends {
@@ -160,7 +174,7 @@ func (r Runner) Check(ctx context.Context, targets []Target, workers int, each f
 				return
 			}
 			t := targets[s.target]
-			results[s.target].Result = judgeBackends(*t.FanOut, results[s.target].Backends, results[s.target].LeftOut)
+			results[s.target].Result = judgeBackends(*t.FanOut, results[s.target].Backends)
 			results[s.target].URL = t.URL
 		}
 		if each != nil {
@@ -223,12 +237,13 @@ func noBackends(t Target, now time.Time) Result {
 // judgeBackends judges a fanned-out target by its backends' checks: a good
 // answer when at least fan.needed of them are healthy (Up or Slow), slow when a
 // healthy one is slow, else a failure, with the evidence of the first failing
-// backend. Its latency is the slowest healthy backend's when the answer is
-// good, the failing backend's otherwise; its certificate is the one expiring
-// first.
-func judgeBackends(fan FanOut, backends []BackendResult, leftOut int) checker.Result {
+// backend, or NoBackends when none failed but there are fewer backends than
+// minHealthy asks for. Its latency is the slowest healthy backend's when the
+// answer is good, the failing backend's otherwise; its certificate is the one
+// expiring first.
+func judgeBackends(fan FanOut, backends []BackendResult) checker.Result {
 	var healthy, slow, down int
-	var first, failing *BackendResult
+	var slowest, failing *BackendResult
 	res := checker.Result{}
 	for i := range backends {
 		b := &backends[i]
@@ -249,34 +264,35 @@ func judgeBackends(fan FanOut, backends []BackendResult, leftOut int) checker.Re
 			if b.Result.Slow {
 				slow++
 			}
-			if first == nil || b.Result.Latency > first.Result.Latency {
-				first = b
+			if slowest == nil || b.Result.Latency > slowest.Result.Latency {
+				slowest = b
 			}
 		}
 	}
-	total := len(backends)
-	need := fan.needed(total)
-	counts := fmt.Sprintf("%d of %d backends healthy", healthy, total)
-	if leftOut > 0 {
-		counts += fmt.Sprintf(" (%d more not checked)", leftOut)
-	}
-	if healthy < need {
+	need := fan.needed(len(backends))
+	counts := fmt.Sprintf("%d of %d backends healthy", healthy, len(backends))
+	switch {
+	case healthy < need && failing != nil:
 		res.Reason, res.StatusCode, res.Latency = failing.Result.Reason, failing.Result.StatusCode, failing.Result.Latency
 		res.Message = fmt.Sprintf("%s, fewer than %d: %s %s", counts, need, failing.Backend, failing.Result.Message)
 		return res
+	case healthy < need:
+		res.Reason = checker.Reason(monitoringv1alpha1.CheckNoBackends)
+		res.Message = fmt.Sprintf("%s, fewer than minHealthy, %d", counts, need)
+		return res
 	}
-	res.Reason, res.StatusCode, res.Latency, res.Slow = checker.ReasonOK, first.Result.StatusCode, first.Result.Latency, slow > 0
+	res.Reason, res.StatusCode, res.Latency, res.Slow = checker.ReasonOK, slowest.Result.StatusCode, slowest.Result.Latency, slow > 0
 	if slow > 0 {
 		res.Reason = checker.ReasonSlowResponse
 	}
-	res.Seen = first.Result.Seen
+	res.Seen = slowest.Result.Seen
 	switch {
 	case down > 0:
 		res.Message = fmt.Sprintf("%s, %d Down: %s %s", counts, down, failing.Backend, failing.Result.Message)
 	case slow > 0:
-		res.Message = fmt.Sprintf("%s, %d Slow: %s %s", counts, slow, first.Backend, first.Result.Message)
+		res.Message = fmt.Sprintf("%s, %d Slow: %s %s", counts, slow, slowest.Backend, slowest.Result.Message)
 	default:
-		res.Message = fmt.Sprintf("%s: the slowest, %s, %s", counts, first.Backend, first.Result.Message)
+		res.Message = fmt.Sprintf("%s: the slowest, %s, %s", counts, slowest.Backend, slowest.Result.Message)
 	}
 	return res
 }

@@ -197,9 +197,9 @@ func TestAnEndpointsFanOutWithoutBackendsSaysWhy(t *testing.T) {
 	}
 }
 
-func TestBackendsAreCheckedAsChecksOfTheRoundUpToTheBound(t *testing.T) {
+func TestEveryBackendIsACheckOfTheRound(t *testing.T) {
 	target := fannedOut(t, "http://web.shop.svc:8080/", monitoringv1alpha1.FanOutEndpoints, intstr.FromString("50%"))
-	for i := range monitoringv1alpha1.MaxBackends + 3 {
+	for i := range 300 {
 		target.FanOut.Backends = append(target.FanOut.Backends, discover.Backend{
 			Address: netip.AddrFrom4([4]byte{10, 0, byte(i / 256), byte(i % 256)}), Port: 9000, Pod: fmt.Sprintf("web-%d", i)})
 	}
@@ -218,16 +218,15 @@ func TestBackendsAreCheckedAsChecksOfTheRoundUpToTheBound(t *testing.T) {
 		return out
 	}
 	results := Runner{Run: run}.Check(context.Background(), []Target{target, plain}, 7, nil)
-	if len(checks) != monitoringv1alpha1.MaxBackends+1 {
-		t.Fatalf("%d checks, want %d backends and the plain target", len(checks), monitoringv1alpha1.MaxBackends)
+	if len(checks) != 301 {
+		t.Fatalf("%d checks, want 300 backends and the plain target", len(checks))
 	}
 	if c := checks[0]; c.Address != "10.0.0.0" || c.Port != 9000 || c.URL != target.URL {
 		t.Fatalf("first backend's check %+v", c)
 	}
 	res := results[0]
-	if res.LeftOut != 3 || len(res.Backends) != monitoringv1alpha1.MaxBackends ||
-		!strings.HasPrefix(res.Message, "100 of 100 backends healthy (3 more not checked)") {
-		t.Fatalf("result %q, %d backends, %d left out", res.Message, len(res.Backends), res.LeftOut)
+	if len(res.Backends) != 300 || !strings.HasPrefix(res.Message, "300 of 300 backends healthy: ") {
+		t.Fatalf("result %q, %d backends", res.Message, len(res.Backends))
 	}
 	if results[1].URL != plain.URL || results[1].Backends != nil {
 		t.Fatalf("plain target's result %+v", results[1])
@@ -248,7 +247,7 @@ func TestJudgingBackends(t *testing.T) {
 	res := judgeBackends(all, []BackendResult{
 		backend(1, checker.ReasonOK, 200, 3*time.Millisecond, false, &expiresLate),
 		backend(2, checker.ReasonSlowResponse, 200, 3*time.Second, true, &expiresSoon),
-	}, 0)
+	})
 	if res.Reason != checker.ReasonSlowResponse || !res.Slow || res.Latency != 3*time.Second || !res.CheckedAt.Equal(at.Add(time.Millisecond)) ||
 		!res.CertificateExpiresAt.Equal(expiresSoon) || res.Message != "2 of 2 backends healthy, 1 Slow: pod web-2 (10.0.0.2, zone b) returned 200" {
 		t.Fatalf("a slow backend: %+v", res)
@@ -256,8 +255,15 @@ func TestJudgingBackends(t *testing.T) {
 	res = judgeBackends(all, []BackendResult{
 		backend(1, checker.ReasonTimeout, 0, time.Second, false, nil),
 		backend(2, checker.ReasonConnectionRefused, 0, time.Millisecond, false, nil),
-	}, 0)
+	})
 	if res.OK() || res.Reason != checker.ReasonTimeout || res.Message != "0 of 2 backends healthy, fewer than 2: pod web-1 (10.0.0.1, zone b) returned 0" {
 		t.Fatalf("every backend failing: %+v", res)
+	}
+	res = judgeBackends(FanOut{MinHealthy: intstr.FromInt32(3)}, []BackendResult{
+		backend(1, checker.ReasonOK, 200, time.Millisecond, false, nil),
+		backend(2, checker.ReasonOK, 200, time.Millisecond, false, nil),
+	})
+	if res.OK() || res.Reason != checker.Reason(monitoringv1alpha1.CheckNoBackends) || res.Message != "2 of 2 backends healthy, fewer than minHealthy, 3" {
+		t.Fatalf("fewer backends than minHealthy: %+v", res)
 	}
 }
