@@ -111,6 +111,9 @@ func TestManyBackendsChangingInOneRoundAreOneEventNamingFive(t *testing.T) {
 		results[i] = bad()
 	}
 	_, transitions := applyRound(&monitoringv1alpha1.HealthCheckStatus{}, 1, backendRound(results...), thresholds{failure: 1, success: 1}, checkedAt, backendsDown{})
+	if got := notes(transitions); len(got) == 0 || got[0] != "Warning TargetDown web: returned 503 in 5ms, expected 200-299 (1 consecutive failure)" {
+		t.Fatalf("the target's own event %q, want its name and evidence apart", got)
+	}
 	var backendEvents []string
 	for _, n := range notes(transitions) {
 		if strings.Contains(n, "BackendDown") {

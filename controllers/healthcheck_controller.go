@@ -387,13 +387,23 @@ func describe(t transition, failureThreshold int32) (eventType, reason, note str
 			failures = "consecutive failure"
 		}
 		return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetDown,
-			fmt.Sprintf("%s %s (%d %s)", name, t.evidence, t.target.ConsecutiveFailures, failures)
+			fmt.Sprintf("%s%s%s (%d %s)", name, evidenceSeparator(t), t.evidence, t.target.ConsecutiveFailures, failures)
 	case monitoringv1alpha1.StateSlow:
-		return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetSlow, fmt.Sprintf("%s %s", name, t.evidence)
+		return corev1.EventTypeWarning, monitoringv1alpha1.EventTargetSlow, fmt.Sprintf("%s%s%s", name, evidenceSeparator(t), t.evidence)
 	default:
 		return corev1.EventTypeNormal, monitoringv1alpha1.EventTargetRecovered,
-			fmt.Sprintf("%s %s (was %s)", name, t.evidence, t.from)
+			fmt.Sprintf("%s%s%s (was %s)", name, evidenceSeparator(t), t.evidence, t.from)
 	}
+}
+
+// evidenceSeparator joins a target's name to its evidence in a note: a space
+// before a check's own words ("shop returned 503 in 3ms"), a colon before a
+// fanned-out target's count of its backends ("web: 1 of 2 backends healthy, …").
+func evidenceSeparator(t transition) string {
+	if t.target.Backends != nil {
+		return ": "
+	}
+	return " "
 }
 
 func markRunning(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target) {

@@ -153,15 +153,15 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 			continue
 		}
 		next := judge(prev, rnd.results[i].Result, t.Check.InsecureSkipVerify, th, started)
+		before, complete := down.downBefore(t.URL, prev)
+		var changes backendChanges
+		failing[i], changes, downAfter[t.URL] = judgeBackends(&next, rnd.results[i], before, complete)
 		if isReported(prev.State, next.State) {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}
 		if certificateStartsExpiring(prev, next) {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, certificate: true})
 		}
-		before, complete := down.downBefore(t.URL, prev)
-		var changes backendChanges
-		failing[i], changes, downAfter[t.URL] = judgeBackends(&next, rnd.results[i], before, complete)
 		if len(changes.down) > 0 {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, backends: changes.down})
 		}
@@ -242,7 +242,7 @@ func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generatio
 		degraded.Message = fmt.Sprintf("%d of %d targets have a certificate close to expiry", expiring, s.Total)
 	default:
 		degraded.Status, degraded.Reason = metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargetsSlow
-		degraded.Message = "No target is Slow"
+		degraded.Message = "No target is Slow, has backends Down or a certificate close to expiry"
 	}
 	meta.SetStatusCondition(&status.Conditions, degraded)
 }

@@ -35,7 +35,7 @@ func TestArgoCDHealthCheck(t *testing.T) {
 	progressing := "First round of generation 1 is running"
 	running := cond(monitoringv1alpha1.ConditionReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonRunning, "Checking 2 targets every 30s")
 	allUp := cond(monitoringv1alpha1.ConditionHealthy, metav1.ConditionTrue, monitoringv1alpha1.ReasonAllTargetsUp, "No target is Down: 2 Up, 0 Slow, 0 Pending")
-	noneSlow := cond(monitoringv1alpha1.ConditionDegraded, metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargetsSlow, "No target is Slow")
+	noneSlow := cond(monitoringv1alpha1.ConditionDegraded, metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargetsSlow, "No target is Slow, has backends Down or a certificate close to expiry")
 	down := cond(monitoringv1alpha1.ConditionHealthy, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown, "1 of 2 targets are Down")
 	suspended := cond(monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonSuspended, "Checks are suspended by spec.suspend")
 	secretNotFound := cond(monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonSecretNotFound,
