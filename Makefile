@@ -227,12 +227,13 @@ build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and 
 	rm -rf $(DIST_DIR)/.kustomize
 
 .PHONY: helm-sync
-helm-sync: manifests ## Regenerate the manifests, then copy the CRDs, manager ClusterRole and example alerts into the chart.
+helm-sync: manifests ## Regenerate the manifests, then copy the CRDs, manager ClusterRole, example alerts and Grafana dashboard into the chart.
 	@mkdir -p $(CHART_DIR)/crds $(CHART_DIR)/files
 	rm -f $(CHART_DIR)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
 	cp config/rbac/role.yaml $(CHART_DIR)/files/manager-role.yaml
 	cp config/prometheus/alerts.yaml $(CHART_DIR)/files/prometheus-alerts.yaml
+	cp config/grafana/healthcheck-dashboard.json $(CHART_DIR)/files/grafana-dashboard.json
 
 .PHONY: helm-lint
 helm-lint: helm helm-sync ## Lint the Helm chart strictly (warnings fail too).

@@ -181,12 +181,11 @@ func TestFailingBackendsAreSharedSoEveryTargetNamesOne(t *testing.T) {
 	}
 }
 
-// TestStatusOfFiveHundredFannedOutTargetsStaysUnderOneMiB builds the largest
-// status fan-out allows: 500 targets with the longest URLs, names and
-// sources, each with 20 failing backends whose pods, zones and messages are
-// as long as the API allows.
-func TestStatusOfFiveHundredFannedOutTargetsStaysUnderOneMiB(t *testing.T) {
-	const limit = 1 << 20
+// worstCaseFannedOutStatus builds the largest status fan-out allows: 500
+// targets with the longest URLs, names and sources, each with 20 failing
+// backends whose pods, zones and messages are as long as the API allows.
+func worstCaseFannedOutStatus(t *testing.T) *monitoringv1alpha1.HealthCheckStatus {
+	t.Helper()
 	urlLength := monitoringv1alpha1.MaxTotalURLLength / monitoringv1alpha1.MaxTargets
 	rnd := &round{started: checkedAt}
 	for i := range monitoringv1alpha1.MaxTargets {
@@ -211,6 +210,12 @@ func TestStatusOfFiveHundredFannedOutTargetsStaysUnderOneMiB(t *testing.T) {
 	}
 	status := &monitoringv1alpha1.HealthCheckStatus{}
 	applyRound(status, 1, rnd, thresholds{failure: 1, success: 1}, checkedAt, backendsDown{})
+	return status
+}
+
+func TestStatusOfFiveHundredFannedOutTargetsStaysUnderOneMiB(t *testing.T) {
+	const limit = 1 << 20
+	status := worstCaseFannedOutStatus(t)
 	named := 0
 	for _, target := range status.Targets {
 		named += len(target.FailingBackends)

@@ -32,12 +32,13 @@ func TestKubectlGetShowsTheStateAtAGlance(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		lines := strings.Split(strings.TrimSpace(kubectl(g, "get", "healthchecks", "-n", ns)), "\n")
 		g.Expect(lines).To(HaveLen(2))
-		g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "TARGETS", "UP", "SLOW", "DOWN", "HEALTHY", "LAST", "CHECK", "AGE"}))
-		g.Expect(lines[1]).To(MatchRegexp(`^web\s+3\s+2\s+0\s+1\s+False\s+\d+s\s+\d+s$`))
+		g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "TARGETS", "UP", "SLOW", "DOWN", "HEALTHY", "AVAILABILITY", "LAST", "CHECK", "AGE"}))
+		// Two good checks of three in the first round: 66.6666%, cut, not rounded.
+		g.Expect(lines[1]).To(MatchRegexp(`^web\s+3\s+2\s+0\s+1\s+False\s+66\.6666\s+\d+s\s+\d+s$`))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
 	wide := strings.Split(strings.TrimSpace(kubectl(g, "get", "hck", "-n", ns, "-o", "wide")), "\n")
-	g.Expect(strings.Fields(wide[0])).To(Equal([]string{"NAME", "TARGETS", "UP", "SLOW", "DOWN", "HEALTHY", "LAST", "CHECK", "AGE", "INTERVAL", "WORKERS"}))
+	g.Expect(strings.Fields(wide[0])).To(Equal([]string{"NAME", "TARGETS", "UP", "SLOW", "DOWN", "HEALTHY", "AVAILABILITY", "LAST", "CHECK", "AGE", "INTERVAL", "WORKERS"}))
 	g.Expect(wide[1]).To(MatchRegexp(`\s1s\s+10$`))
 
 	g.Expect(kubectl(g, "get", "monitoring", "-n", ns, "-o", "name")).To(Equal("healthcheck.monitoring.healthcheck.dev/web\n"), "the monitoring category lists HealthChecks")

@@ -31,6 +31,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/maintenance"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
@@ -85,6 +86,10 @@ type HealthCheckReconciler struct {
 	// down remembers, per HealthCheck, which backends of its fanned-out targets
 	// its last round found Down, to tell which enter or leave Down.
 	down sync.Map // types.NamespacedName -> backendsDown
+	// counts keeps, per HealthCheck, its availability counts between status writes.
+	counts sync.Map // types.NamespacedName -> *counts
+	// planner decides what each round notifies (spec.notify).
+	planner notify.Planner
 }
 
 // +kubebuilder:rbac:groups=monitoring.healthcheck.dev,resources=healthchecks,verbs=get;list;watch
@@ -117,7 +122,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	base := hc.DeepCopy()
-	result, transitions, err := r.reconcile(ctx, hc)
+	result, report, err := r.reconcile(ctx, hc)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -139,7 +144,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	// Events go out only once status records the transition, so a failed write
 	// cannot announce a transition twice.
-	r.notify(ctx, hc, transitions)
+	r.notify(ctx, hc, report)
 	return result, nil
 }
 
@@ -192,23 +197,37 @@ func (r *HealthCheckReconciler) reportRefusal(ctx context.Context, hc *monitorin
 		note("Status was not written, the API server refused it: "+message))
 }
 
-// reconcile runs the steps between fetch and status write.
-func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, []transition, error) {
+// reconcile runs the steps between fetch and status write. The report is
+// that of the round collected, nil when none finished.
+func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, *roundReport, error) {
 	key := client.ObjectKeyFromObject(hc)
 	if hc.Spec.Suspend {
 		r.forget(key)
 		markSuspended(hc)
 		return ctrl.Result{}, nil, nil
 	}
-	transitions := r.collectRound(hc)
+	report := r.collectRound(hc)
 	result, err := r.scheduleRound(ctx, hc)
-	return result, transitions, err
+	return result, report, err
+}
+
+// roundReport is what a collected round has to tell once status records it:
+// its transitions, and what the notification rules need to know of it.
+type roundReport struct {
+	transitions []transition
+	// budget is the turn of ErrorBudgetBurning, if it turned.
+	budget        *budgetChange
+	inMaintenance bool
+	at            time.Time
 }
 
 // collectRound folds the HealthCheck's finished round, if any, into status.
-// Sets Healthy, Degraded and Ready (Running or SecretNotFound) and observedGeneration.
-func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck) []transition {
-	rnd := r.rounds.takeFinished(client.ObjectKeyFromObject(hc))
+// Sets Healthy, Degraded, Ready (Running or SecretNotFound), InMaintenance,
+// ErrorBudgetBurning and ErrorBudgetExhausted, availability and
+// observedGeneration.
+func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck) *roundReport {
+	key := client.ObjectKeyFromObject(hc)
+	rnd := r.rounds.takeFinished(key)
 	if rnd == nil || rnd.generation != hc.Generation {
 		return nil // none, or one for a spec that has since changed
 	}
@@ -217,21 +236,56 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 		th.certificateExpiry = hc.Spec.CertificateExpiryThreshold.Duration
 	}
 	every := resolve.Interval(hc.Spec)
-	next := nextSlot(rnd.started, every, phase(client.ObjectKeyFromObject(hc), every))
+	next := nextSlot(rnd.started, every, phase(key, every))
 	down := backendsDown{}
-	if known, ok := r.down.Load(client.ObjectKeyFromObject(hc)); ok {
+	if known, ok := r.down.Load(key); ok {
 		down = known.(backendsDown)
 	}
 	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next, down)
-	r.down.Store(client.ObjectKeyFromObject(hc), down)
-	r.Metrics.observeRound(client.ObjectKeyFromObject(hc), rnd, judged)
+	r.down.Store(key, down)
+	inMaintenance := markMaintenance(hc, rnd.started)
+	c := r.countsOf(key, &hc.Status, availabilityWindow(hc.Spec))
+	countRound(&hc.Status, c, rnd, hc.Spec, inMaintenance)
+	budget := setBudgetConditions(&hc.Status, c, hc.Spec, hc.Generation, rnd.started)
+	r.Metrics.observeRound(key, rnd, judged)
+	r.Metrics.observeAvailability(key, c.ledger.Figures(rnd.started), objective(hc.Spec))
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.targets)
-	markDiscovery(hc, r.discovery.lastOf(client.ObjectKeyFromObject(hc)))
-	r.budget.keep(client.ObjectKeyFromObject(hc), rnd.targets)
-	return transitions
+	markDiscovery(hc, r.discovery.lastOf(key))
+	r.budget.keep(key, rnd.targets)
+	return &roundReport{transitions: transitions, budget: budget, inMaintenance: inMaintenance, at: rnd.started}
+}
+
+// countsOf returns what the reconciler keeps of a HealthCheck's availability,
+// seeded from status the first time, and afresh when the window changed.
+func (r *HealthCheckReconciler) countsOf(key types.NamespacedName, status *monitoringv1alpha1.HealthCheckStatus, window time.Duration) *counts {
+	if known, ok := r.counts.Load(key); ok && known.(*counts).ledger.Window() == window {
+		return known.(*counts)
+	}
+	c := countsFrom(status, window)
+	r.counts.Store(key, c)
+	return c
+}
+
+// markMaintenance sets InMaintenance from spec.maintenance at the round's
+// start, or removes it without windows, and tells whether a window is open.
+func markMaintenance(hc *monitoringv1alpha1.HealthCheck, at time.Time) bool {
+	schedule, err := maintenance.Parse(hc.Spec.Maintenance)
+	if err != nil || schedule == nil {
+		// An invalid schedule never gets here: scheduleRound refuses it.
+		meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionInMaintenance)
+		return false
+	}
+	active, end, next := schedule.At(at)
+	cond := metav1.Condition{Type: monitoringv1alpha1.ConditionInMaintenance, ObservedGeneration: hc.Generation,
+		Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonNoMaintenanceWindow, Message: maintenance.IdleMessage(next)}
+	if active {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, monitoringv1alpha1.ReasonMaintenanceWindow, maintenance.Message(end)
+	}
+	meta.SetStatusCondition(&hc.Status.Conditions, cond)
+	return active
 }
 
 // scheduleRound starts the next round when it is due, or asks to be called back
@@ -248,6 +302,11 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
 	}
 
+	if _, err := maintenance.Parse(hc.Spec.Maintenance); err != nil {
+		r.forget(key)
+		markInvalid(hc, &resolve.InvalidSpecError{Msg: err.Error()})
+		return ctrl.Result{}, nil
+	}
 	found, err := r.discovery.targets(ctx, hc)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -284,6 +343,8 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.refused.Delete(key)
 	r.written.Delete(key)
 	r.down.Delete(key)
+	r.counts.Delete(key)
+	r.planner.Forget(key)
 	r.discovery.forget(key)
 }
 
@@ -315,15 +376,22 @@ func (r *HealthCheckReconciler) nextRun(hc *monitoringv1alpha1.HealthCheck) time
 	return nextSlot(hc.Status.LastRunTime.Time, every, phase(key, every))
 }
 
-// notify emits one event per reported transition and, when spec.notify names a
-// webhook, queues the same for it. Delivery happens in the background.
-func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, transitions []transition) {
-	if len(transitions) == 0 {
+// notify reports a collected round once status records it: one event per
+// transition within the targets' event budget, and, through the planner, the
+// webhook messages of spec.notify (grouped, repeated, held in maintenance or
+// by dependsOn as it says). Delivery happens in the background.
+func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, report *roundReport) {
+	if report == nil {
 		return
 	}
 	key := client.ObjectKeyFromObject(hc)
-	webhook := r.webhookURL(ctx, hc)
-	for _, t := range transitions {
+	type event struct {
+		eventType, reason, text string
+		target                  string
+	}
+	var events []event
+	var planned []notify.Transition
+	for _, t := range report.transitions {
 		eventType, reason, text := describe(t, hc.Spec.FailureThreshold)
 		emit, ranOut, silenced := r.budget.spend(key, t.name)
 		switch {
@@ -334,17 +402,89 @@ func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alph
 		case silenced > 0:
 			text = fmt.Sprintf("%s; %d earlier transitions were not reported", text, silenced)
 		}
-		text = note(text)
-		r.Recorder.AnnotatedEventf(hc, map[string]string{monitoringv1alpha1.TargetAnnotation: t.name}, eventType, reason, "%s", text)
-		if webhook == "" {
-			continue
-		}
-		r.Notifier.Send(webhook, notify.Message{
-			Text: text, HealthCheck: hc.Namespace + "/" + hc.Name, Target: t.name,
-			State: string(t.target.State), PreviousState: string(t.from), Reason: reason,
-			StatusCode: t.target.StatusCode, Time: t.target.LastCheckTime.Time,
+		events = append(events, event{eventType, reason, note(text), t.name})
+		planned = append(planned, notify.Transition{
+			Target: t.name, State: t.target.State, PreviousState: t.from, Reason: reason,
+			StatusCode: t.target.StatusCode, Time: t.target.LastCheckTime.Time, Text: note(text),
 		})
 	}
+	if b := report.budget; b != nil {
+		e := event{corev1.EventTypeNormal, monitoringv1alpha1.EventErrorBudgetRecovered, note(b.message), ""}
+		if b.burning {
+			e.eventType, e.reason = corev1.EventTypeWarning, monitoringv1alpha1.EventErrorBudgetBurning
+		}
+		events = append(events, e)
+		planned = append(planned, notify.Transition{Reason: e.reason, Time: report.at, Text: e.text})
+	}
+
+	spec := monitoringv1alpha1.NotifySpec{}
+	if hc.Spec.Notify != nil {
+		spec = *hc.Spec.Notify
+	}
+	plan := r.planner.Plan(notify.Round{
+		HealthCheck: key, Spec: spec, Transitions: planned, Targets: plannedTargets(hc.Status.Targets),
+		SuppressedBy: r.unhealthyDependency(ctx, hc), InMaintenance: report.inMaintenance, Now: report.at,
+	})
+	for i, e := range events {
+		text := e.text
+		if extra := plan.Outcomes[i].EventNote; extra != "" {
+			text = note(text + " " + extra)
+		}
+		annotations := map[string]string{}
+		if e.target != "" {
+			annotations[monitoringv1alpha1.TargetAnnotation] = e.target
+		}
+		r.Recorder.AnnotatedEventf(hc, annotations, e.eventType, e.reason, "%s", text)
+		if held := plan.Outcomes[i].Held; held != "" {
+			ctrl.LoggerFrom(ctx).V(1).Info("Not notifying a transition", "target", e.target, "reason", e.reason, "held", held)
+		}
+	}
+	if hc.Spec.Notify == nil || len(plan.Messages) == 0 {
+		return
+	}
+	webhook := r.webhookURL(ctx, hc)
+	if webhook == "" {
+		return
+	}
+	for _, m := range plan.Messages {
+		r.Notifier.Send(webhook, m)
+	}
+}
+
+// plannedTargets lists every target after a round as the planner reads them.
+func plannedTargets(targets []monitoringv1alpha1.TargetStatus) []notify.Target {
+	out := make([]notify.Target, 0, len(targets))
+	for _, t := range targets {
+		since := time.Time{}
+		if t.LastTransitionTime != nil {
+			since = t.LastTransitionTime.Time
+		}
+		name := t.Name
+		if name == "" {
+			name = checker.RedactURL(t.URL)
+		}
+		out = append(out, notify.Target{Name: name, State: t.State, Since: since, StatusCode: t.StatusCode})
+	}
+	return out
+}
+
+// unhealthyDependency names the first HealthCheck of spec.notify.dependsOn, in
+// the HealthCheck's namespace, whose Healthy condition is False; "" when none
+// is (a dependency that does not exist holds nothing back).
+func (r *HealthCheckReconciler) unhealthyDependency(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) string {
+	if hc.Spec.Notify == nil {
+		return ""
+	}
+	for _, name := range hc.Spec.Notify.DependsOn {
+		dep := &monitoringv1alpha1.HealthCheck{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: hc.Namespace, Name: name}, dep); err != nil {
+			continue
+		}
+		if meta.IsStatusConditionFalse(dep.Status.Conditions, monitoringv1alpha1.ConditionHealthy) {
+			return name
+		}
+	}
+	return ""
 }
 
 // webhookURL reads the webhook URL of spec.notify, or "" when there is none. A

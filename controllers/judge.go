@@ -282,11 +282,17 @@ func heartbeatDue(written, updated time.Time, refresh, phase time.Duration) bool
 }
 
 // withoutMeasurements copies a status without what changes on every round of a
-// steady target: times, latencies and the messages that quote them.
+// steady target: times, latencies, the messages that quote them, and the
+// availability counts and figures.
 func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.HealthCheckStatus {
 	c := s.DeepCopy()
 	c.LastRunTime, c.NextRunTime, c.LastRunDuration, c.LastRunLag = nil, nil, nil, nil
+	if a := c.Availability; a != nil {
+		// Counts and figures ride on the writes that happen anyway.
+		a.Ratio, a.GoodChecks, a.TotalChecks, a.ErrorBudgetRemaining, a.Counts = "", 0, 0, "", ""
+	}
 	for i := range c.Targets {
+		c.Targets[i].Availability, c.Targets[i].AvailabilityCounts = "", ""
 		c.Targets[i].LastCheckTime = nil
 		c.Targets[i].LatencyMs = 0
 		c.Targets[i].Message = ""

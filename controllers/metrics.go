@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/availability"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
@@ -43,6 +44,9 @@ type Metrics struct {
 	targetLatency *prometheus.HistogramVec
 	certExpiry    *prometheus.GaugeVec
 	backends      *prometheus.GaugeVec
+	availability  *prometheus.GaugeVec
+	budgetLeft    *prometheus.GaugeVec
+	objective     *prometheus.GaugeVec
 	checks        *prometheus.CounterVec
 	roundDuration *prometheus.HistogramVec
 	scheduleLag   prometheus.Histogram
@@ -81,6 +85,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "healthcheck_target_backends",
 			Help: "Backends of a fanned-out target by the state of their last check (up, slow, down); absent for other targets.",
 		}, []string{labelNamespace, labelHealthCheck, labelTarget, labelState}),
+		availability: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_availability_ratio",
+			Help: "Good checks over counted checks in the HealthCheck's availability window (0 to 1), as status.availability.ratio.",
+		}, []string{labelNamespace, labelHealthCheck}),
+		budgetLeft: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_error_budget_remaining_ratio",
+			Help: "Share of spec.objective's error budget left in the window (1 is all of it, negative once overspent); absent without an objective.",
+		}, []string{labelNamespace, labelHealthCheck}),
+		objective: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_objective_ratio",
+			Help: "spec.objective.availability as a ratio (0.999 for 99.9); absent without an objective.",
+		}, []string{labelNamespace, labelHealthCheck}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "healthcheck_checks_total",
 			Help: "Checks run, by result (success or failure) and reason.",
@@ -101,7 +117,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{labelReason}),
 		targets: map[types.NamespacedName]map[string]bool{},
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.backends, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
+	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.backends, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
@@ -148,6 +164,25 @@ func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []mo
 		}
 	}
 	m.targets[key] = seen
+}
+
+// observeAvailability sets a HealthCheck's availability gauges: the ratio
+// over the window (absent before anything counted), and, with an objective,
+// the error budget left and the objective itself.
+func (m *Metrics) observeAvailability(key types.NamespacedName, figures availability.Figures, o *availability.Objective) {
+	ns, name := key.Namespace, key.Name
+	if ratio, ok := figures.Availability(); ok {
+		m.availability.WithLabelValues(ns, name).Set(ratio)
+	} else {
+		m.availability.DeleteLabelValues(ns, name)
+	}
+	if o == nil {
+		m.budgetLeft.DeleteLabelValues(ns, name)
+		m.objective.DeleteLabelValues(ns, name)
+		return
+	}
+	m.budgetLeft.WithLabelValues(ns, name).Set(figures.BudgetRemainingRatio(*o))
+	m.objective.WithLabelValues(ns, name).Set(o.Ratio())
 }
 
 // observeChecks records the checks of a target's result: its backends' for a
@@ -215,6 +250,9 @@ func (m *Metrics) forget(key types.NamespacedName) {
 	m.targetLatency.DeletePartialMatch(match)
 	m.certExpiry.DeletePartialMatch(match)
 	m.backends.DeletePartialMatch(match)
+	m.availability.Delete(match)
+	m.budgetLeft.Delete(match)
+	m.objective.Delete(match)
 	m.checks.DeletePartialMatch(match)
 	m.roundDuration.DeletePartialMatch(match)
 	m.mu.Lock()

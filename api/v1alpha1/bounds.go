@@ -53,6 +53,21 @@ const (
 	MaxBackendZoneLength = 63
 	// MaxBackendMessageLength is the longest message of a failing backend.
 	MaxBackendMessageLength = 128
+	// MaxMaintenanceWindows is the most windows spec.maintenance may list.
+	MaxMaintenanceWindows = 8
+	// MaxDependsOn is the most HealthChecks spec.notify.dependsOn may name.
+	MaxDependsOn = 8
+	// MaxRatioLength is the longest availability ratio: "99.9731", "100".
+	MaxRatioLength = 8
+	// MaxBudgetLength is the longest errorBudgetRemaining, such as "-9999900".
+	MaxBudgetLength = 16
+	// MaxCountsLength is the longest encoded status.availability.counts.
+	MaxCountsLength = 4096
+	// MaxTargetCountsLength is the longest encoded status.targets[].availabilityCounts.
+	MaxTargetCountsLength = 512
+	// MaxGroupedLines is the most transitions one message of groupBy Round lists,
+	// followed by "and N more".
+	MaxGroupedLines = 50
 	// MaxConditions is the most conditions status holds.
 	MaxConditions = 8
 	// MaxConditionMessageLength is metav1.Condition's bound on a message.

@@ -70,6 +70,13 @@ func TestBoundsMatchTheCRD(t *testing.T) {
 		{"status.targets.[].failingBackends.[].pod", false, monitoringv1alpha1.MaxBackendPodLength},
 		{"status.targets.[].failingBackends.[].zone", false, monitoringv1alpha1.MaxBackendZoneLength},
 		{"status.targets.[].failingBackends.[].message", false, monitoringv1alpha1.MaxBackendMessageLength},
+		{"spec.maintenance", true, monitoringv1alpha1.MaxMaintenanceWindows},
+		{"spec.notify.dependsOn", true, monitoringv1alpha1.MaxDependsOn},
+		{"status.availability.ratio", false, monitoringv1alpha1.MaxRatioLength},
+		{"status.targets.[].availability", false, monitoringv1alpha1.MaxRatioLength},
+		{"status.availability.errorBudgetRemaining", false, monitoringv1alpha1.MaxBudgetLength},
+		{"status.availability.counts", false, monitoringv1alpha1.MaxCountsLength},
+		{"status.targets.[].availabilityCounts", false, monitoringv1alpha1.MaxTargetCountsLength},
 		{"status.conditions", true, monitoringv1alpha1.MaxConditions},
 		{"status.conditions.[].message", false, monitoringv1alpha1.MaxConditionMessageLength},
 	} {

@@ -13,6 +13,16 @@ const (
 	// ConditionReconciling is True while the first round of a new spec runs; it
 	// follows the kstatus convention, so GitOps tools wait for that round.
 	ConditionReconciling = "Reconciling"
+	// ConditionErrorBudgetBurning is True while the error budget of spec.objective
+	// burns fast: the burn rate is above 14.4 over both 1h and 5m, or above 6 over
+	// both 6h and 30m (the multiwindow alerts of the Google SRE workbook).
+	ConditionErrorBudgetBurning = "ErrorBudgetBurning"
+	// ConditionErrorBudgetExhausted is True when spec.objective's error budget over
+	// the window is spent.
+	ConditionErrorBudgetExhausted = "ErrorBudgetExhausted"
+	// ConditionInMaintenance is True during a window of spec.maintenance; its
+	// message says when the window ends.
+	ConditionInMaintenance = "InMaintenance"
 )
 
 // Condition reasons. Event reasons reuse the Target* constants.
@@ -45,6 +55,18 @@ const (
 	ReasonNoTargetsSlow = "NoTargetsSlow"
 	// ReasonAwaitingFirstCheck means targets have not been checked yet.
 	ReasonAwaitingFirstCheck = "AwaitingFirstCheck"
+	// ReasonBurnRateHigh means the error budget burns fast (ErrorBudgetBurning True).
+	ReasonBurnRateHigh = "BurnRateHigh"
+	// ReasonBurnRateNormal means the error budget does not burn fast.
+	ReasonBurnRateNormal = "BurnRateNormal"
+	// ReasonBudgetSpent means the error budget over the window is spent.
+	ReasonBudgetSpent = "BudgetSpent"
+	// ReasonBudgetLeft means some error budget is left.
+	ReasonBudgetLeft = "BudgetLeft"
+	// ReasonMaintenanceWindow means a window of spec.maintenance is open.
+	ReasonMaintenanceWindow = "MaintenanceWindow"
+	// ReasonNoMaintenanceWindow means no window of spec.maintenance is open.
+	ReasonNoMaintenanceWindow = "NoMaintenanceWindow"
 )
 
 // Event reasons, emitted on state transitions only.
@@ -73,6 +95,10 @@ const (
 	// EventBackendRecovered is Normal, emitted when backends of a fanned-out
 	// target come back from Down in a round, one event per target and round.
 	EventBackendRecovered = "BackendRecovered"
+	// EventErrorBudgetBurning is a Warning emitted when ErrorBudgetBurning turns True.
+	EventErrorBudgetBurning = "ErrorBudgetBurning"
+	// EventErrorBudgetRecovered is Normal, emitted when ErrorBudgetBurning turns False.
+	EventErrorBudgetRecovered = "ErrorBudgetRecovered"
 	// EventStatusWriteRejected is a Warning emitted when the API server refuses a
 	// status write; emitted once per distinct refusal, not once per round.
 	EventStatusWriteRejected = "StatusWriteRejected"

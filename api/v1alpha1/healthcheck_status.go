@@ -111,6 +111,11 @@ type HealthCheckStatus struct {
 	// +optional
 	Summary *Summary `json:"summary,omitempty"`
 
+	// Availability is the share of good checks over spec.objective's window (720h
+	// without an objective), and the error budget left.
+	// +optional
+	Availability *AvailabilityStatus `json:"availability,omitempty"`
+
 	// Targets holds the state of each target, sorted by URL.
 	// +optional
 	// +listType=map
@@ -239,6 +244,19 @@ type TargetStatus struct {
 	// +optional
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 
+	// Availability is the share of this target's good checks over the window of
+	// status.availability, as a percentage with up to 4 decimals, such as 99.9731.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8
+	Availability string `json:"availability,omitempty"`
+
+	// AvailabilityCounts holds the target's counts of good and counted checks in
+	// buckets over the window, encoded: what availability is computed from, kept
+	// in status so that it survives restarts. Not meant to be read.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	AvailabilityCounts string `json:"availabilityCounts,omitempty"`
+
 	// Backends counts the backends of a fanned-out target (spec fanOut) by the
 	// state of their last check.
 	// +optional
@@ -252,6 +270,48 @@ type TargetStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=16
 	FailingBackends []BackendStatus `json:"failingBackends,omitempty"`
+}
+
+// AvailabilityStatus is how available a HealthCheck's targets were over a window.
+type AvailabilityStatus struct {
+	// Window is the window the figures cover, such as 720h.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	Window *metav1.Duration `json:"window,omitempty"`
+
+	// Ratio is the share of good checks among counted checks, as a percentage with
+	// up to 4 decimals, such as 99.9731.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8
+	Ratio string `json:"ratio,omitempty"`
+
+	// GoodChecks counts the good checks in the window.
+	// +optional
+	GoodChecks int64 `json:"goodChecks"`
+
+	// TotalChecks counts the checks in the window that count (see the README's
+	// accounting).
+	// +optional
+	TotalChecks int64 `json:"totalChecks"`
+
+	// Since is when counting began, if within the window: a young HealthCheck's
+	// figures cover only the time since.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
+
+	// ErrorBudgetRemaining is the share of spec.objective's error budget left, as a
+	// percentage with up to 4 decimals, negative once overspent, such as 73.5.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	ErrorBudgetRemaining string `json:"errorBudgetRemaining,omitempty"`
+
+	// Counts holds the counts of good and counted checks in buckets over the
+	// window and the last hours, encoded: what the figures and the burn rates are
+	// computed from, kept in status so that they survive restarts. Not meant to
+	// be read.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Counts string `json:"counts,omitempty"`
 }
 
 // BackendSummary counts the backends of a fanned-out target by state.
@@ -316,6 +376,7 @@ type BackendStatus struct {
 // +kubebuilder:printcolumn:name="Slow",type=integer,JSONPath=`.status.summary.slow`
 // +kubebuilder:printcolumn:name="Down",type=integer,JSONPath=`.status.summary.down`
 // +kubebuilder:printcolumn:name="Healthy",type=string,JSONPath=`.status.conditions[?(@.type=="Healthy")].status`
+// +kubebuilder:printcolumn:name="Availability",type=string,JSONPath=`.status.availability.ratio`
 // +kubebuilder:printcolumn:name="Last Check",type=date,JSONPath=`.status.lastRunTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Interval",type=string,JSONPath=`.spec.interval`,priority=1

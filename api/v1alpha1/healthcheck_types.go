@@ -118,6 +118,22 @@ type HealthCheckSpec struct {
 	// +optional
 	Notify *NotifySpec `json:"notify,omitempty"`
 
+	// Objective is the availability the targets should reach over a window: status
+	// then shows the error budget left, and the ErrorBudgetBurning and
+	// ErrorBudgetExhausted conditions say when it burns fast or is spent. Without
+	// it, status.availability still shows availability over the default window.
+	// +optional
+	Objective *Objective `json:"objective,omitempty"`
+
+	// Maintenance lists recurring windows during which checks still run and status
+	// shows them, but transitions notify no one, events say "(in maintenance)" once
+	// per target, and checks do not count towards availability. The InMaintenance
+	// condition is True during a window.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	Maintenance []MaintenanceWindow `json:"maintenance,omitempty"`
+
 	// Suspend stops all checks while true; the Ready condition then says Suspended.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
@@ -458,6 +474,67 @@ type SecretKeySelector struct {
 	Key string `json:"key"`
 }
 
+// Objective is an availability objective over a sliding window.
+type Objective struct {
+	// Availability is the share of good checks to reach, as a percentage from "50"
+	// to "99.999", such as "99.9".
+	// +required
+	// +kubebuilder:validation:MaxLength=6
+	// +kubebuilder:validation:Pattern=`^[5-9][0-9](\.[0-9]{1,3})?$`
+	Availability string `json:"availability"`
+
+	// Window is how far back availability is counted, from 1h to 2160h (90 days).
+	// +optional
+	// +kubebuilder:default="720h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 720h (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || (duration(self) >= duration('1h') && duration(self) <= duration('2160h'))",message="must be from 1h to 2160h (90 days)"
+	Window *metav1.Duration `json:"window,omitempty"`
+
+	// SlowIsBad counts a Slow answer against the objective; by default a slow good
+	// answer is a good check.
+	// +optional
+	SlowIsBad bool `json:"slowIsBad,omitempty"`
+}
+
+// MaintenanceWindow is a recurring window of planned work.
+type MaintenanceWindow struct {
+	// Schedule is when each window starts, a standard 5-field cron expression
+	// (minute hour day-of-month month day-of-week), such as "0 2 * * SUN".
+	// +required
+	// +kubebuilder:validation:MinLength=9
+	// +kubebuilder:validation:MaxLength=128
+	Schedule string `json:"schedule"`
+
+	// Duration is how long each window lasts, from 1m to 168h.
+	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 30m or 2h (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || (duration(self) >= duration('1m') && duration(self) <= duration('168h'))",message="must be from 1m to 168h"
+	Duration metav1.Duration `json:"duration"`
+
+	// TimeZone is the IANA time zone the schedule is read in, such as
+	// Europe/Berlin.
+	// +optional
+	// +kubebuilder:default=UTC
+	// +kubebuilder:validation:MaxLength=64
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// NotifyGrouping says how transitions are grouped into webhook messages.
+// +kubebuilder:validation:Enum=Target;Round
+type NotifyGrouping string
+
+// Notification groupings.
+const (
+	// GroupByTarget sends one message per transition.
+	GroupByTarget NotifyGrouping = "Target"
+	// GroupByRound sends one message per round, listing its transitions.
+	GroupByRound NotifyGrouping = "Round"
+)
+
 // NotifySpec says where transitions are sent.
 type NotifySpec struct {
 	// WebhookSecretRef selects the key of a Secret in the HealthCheck's namespace
@@ -467,6 +544,38 @@ type NotifySpec struct {
 	// and TargetRecovered event, with retries and a timeout.
 	// +required
 	WebhookSecretRef SecretKeySelector `json:"webhookSecretRef"`
+
+	// RepeatInterval, when set, notifies again every interval while a target
+	// stays Down, such as 4h; by default a Down target is notified once.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')",message="must be a duration such as 4h (units h, m, s, ms)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$') || duration(self) >= duration('1m')",message="must be at least 1m"
+	RepeatInterval *metav1.Duration `json:"repeatInterval,omitempty"`
+
+	// SendResolved sends recoveries too; false sends only problems.
+	// +optional
+	// +kubebuilder:default=true
+	SendResolved *bool `json:"sendResolved,omitempty"`
+
+	// GroupBy is Target (one message per transition) or Round (one message per
+	// round listing each of its transitions, at most 50 lines and then how many
+	// more).
+	// +optional
+	// +kubebuilder:default=Target
+	GroupBy NotifyGrouping `json:"groupBy,omitempty"`
+
+	// DependsOn names up to 8 HealthChecks of the same namespace. While any of
+	// them has Healthy False, this HealthCheck's Down transitions show in status
+	// and events as usual but are not notified, and the event names the
+	// dependency.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
 
 // TLSSpec tunes TLS for https, tls and grpcs targets: how the server's

@@ -2,7 +2,8 @@
 // webhooks and generic JSON receivers) in the background, with retries and a
 // timeout. Each receiver has its own bounded queue and delivery goroutine, so a
 // receiver that hangs or fails delays only its own messages, never a round and
-// never another receiver.
+// never another receiver. A Planner decides beforehand what each round sends,
+// under the rules of spec.notify (see docs/notifications.md).
 package notify
 
 import (
@@ -18,8 +19,11 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Message is one transition, as a webhook receives it. Text makes it a valid
-// Slack message; the other fields serve generic receivers.
+// Message is one transition, or with groupBy Round one round's transitions, as
+// a webhook receives it. Text makes it a valid Slack message; the other fields
+// serve generic receivers. A grouped message lists its transitions in
+// Transitions; its Target, State, PreviousState and Reason are empty, its
+// StatusCode is 0 and its Time is the round's (see Planner).
 type Message struct {
 	// Text is the event's note, such as "api returned 503 in 12ms (2 consecutive failures)".
 	Text string `json:"text"`
@@ -36,6 +40,12 @@ type Message struct {
 	StatusCode int32 `json:"statusCode"`
 	// Time is when the check that caused the transition started.
 	Time time.Time `json:"time"`
+	// Transitions, in a grouped message only, lists the round's transitions and
+	// reminders, at most v1alpha1.MaxGroupedLines of them.
+	Transitions []Transition `json:"transitions,omitempty"`
+	// More, in a grouped message only, counts the transitions and reminders left
+	// out of Transitions and Text.
+	More int `json:"more,omitempty"`
 }
 
 // DropReason says why a message was not delivered.

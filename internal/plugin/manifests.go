@@ -20,6 +20,7 @@ import (
 	"github.com/healthcheck-operator/healthcheck-operator/config/crd"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/crdschema"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/maintenance"
 )
 
 // defaultNamespace is where kubectl puts an object without a namespace when the
@@ -155,6 +156,11 @@ func loadDocument(ctx context.Context, v *crdschema.Validator, data []byte) (*mo
 		if _, err := checker.ParseStatusCodes(t.ExpectedStatusCodes); err != nil {
 			return nil, []string{fmt.Sprintf("%s %s: spec.targets[%d].expectedStatusCodes: %v", kind, id, i, err)}
 		}
+	}
+	// The schema cannot read cron or know time zones: the operator refuses
+	// such windows (InvalidSpec), and so does run, although it opens none.
+	if _, err := maintenance.Parse(hc.Spec.Maintenance); err != nil {
+		return nil, []string{fmt.Sprintf("%s %s: %v", kind, id, err)}
 	}
 	return hc, nil
 }

@@ -60,7 +60,8 @@ not checked (it is reported Pending), since run reads no cluster. For the same
 reason, targetsFrom sources discover nothing, and a target whose fanOut mode is
 Endpoints is checked once, at its URL, since the Service's EndpointSlices
 cannot be read: stderr says so for each. A fanOut of mode Addresses checks
-every address of the URL's host, as the operator does.
+every address of the URL's host, as the operator does. Maintenance windows are
+validated but not applied: run checks at once, whatever the time.
 
 With --url and --urls-file (one URL a line; blank lines and # comments are
 skipped), the URLs are checked with --workers, --timeout and --slow-threshold.

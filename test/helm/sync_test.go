@@ -28,6 +28,7 @@ func TestChartCopiesMatchConfig(t *testing.T) {
 	copies := map[string]string{
 		"files/manager-role.yaml":      "config/rbac/role.yaml",
 		"files/prometheus-alerts.yaml": "config/prometheus/alerts.yaml",
+		"files/grafana-dashboard.json": "config/grafana/healthcheck-dashboard.json",
 	}
 	generated, err := filepath.Glob(filepath.Join(repoRoot, "config", "crd", "bases", "*.yaml"))
 	if err != nil || len(generated) == 0 {
