@@ -60,8 +60,11 @@ type HealthCheckReconciler struct {
 	StatusRefreshInterval time.Duration
 	// MaxConcurrentReconciles is how many HealthChecks reconcile at once; rounds run apart from it.
 	MaxConcurrentReconciles int
-	// Metrics records checks and rounds; nil means the metrics served by the manager.
+	// Metrics records checks and rounds; nil means the metrics served by the
+	// manager, with MetricsOptions.
 	Metrics *Metrics
+	// MetricsOptions chooses the optional metrics of the default Metrics.
+	MetricsOptions MetricsOptions
 	// Policy decides which addresses checks and webhooks may reach; nil means
 	// netpolicy.Default() (link-local and cloud metadata addresses blocked).
 	Policy *netpolicy.Policy
@@ -661,7 +664,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Metrics == nil {
-		r.Metrics = defaultMetrics()
+		r.Metrics = defaultMetrics(r.MetricsOptions)
 	}
 	if r.StatusRefreshInterval <= 0 {
 		r.StatusRefreshInterval = DefaultStatusRefreshInterval

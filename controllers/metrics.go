@@ -41,6 +41,11 @@ const (
 type Metrics struct {
 	targetUp      *prometheus.GaugeVec
 	targetSlow    *prometheus.GaugeVec
+	// lastLatency is each target's latency of its last answer: one series a
+	// target, where a histogram costs sixteen.
+	lastLatency *prometheus.GaugeVec
+	// targetLatency, nil unless MetricsOptions.TargetLatencyHistograms, is the
+	// distribution of each target's latencies.
 	targetLatency *prometheus.HistogramVec
 	certExpiry    *prometheus.GaugeVec
 	backends      *prometheus.GaugeVec
@@ -60,8 +65,16 @@ type Metrics struct {
 	targets map[types.NamespacedName]map[string]bool
 }
 
+// MetricsOptions chooses optional metrics.
+type MetricsOptions struct {
+	// TargetLatencyHistograms adds healthcheck_target_latency_seconds, a
+	// histogram of each target's latencies: sixteen series a target, where the
+	// default metrics keep four at most.
+	TargetLatencyHistograms bool
+}
+
 // NewMetrics creates the metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 	targetLabels := []string{labelNamespace, labelHealthCheck, labelTarget}
 	m := &Metrics{
 		targetUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -72,10 +85,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "healthcheck_target_slow",
 			Help: "1 when the target is Slow, else 0; absent while Pending.",
 		}, targetLabels),
-		targetLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "healthcheck_target_latency_seconds",
-			Help:    "Time from request start to response headers, of checks that got a response.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16, 30},
+		lastLatency: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "healthcheck_target_last_latency_seconds",
+			Help: "Latency of the target's last check that got an answer (for a fanned-out target, its judgement of its backends'), as status.targets[].latencyMs.",
 		}, targetLabels),
 		certExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "healthcheck_target_certificate_expiry_timestamp_seconds",
@@ -117,13 +129,31 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{labelReason}),
 		targets: map[types.NamespacedName]map[string]bool{},
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.targetLatency, m.certExpiry, m.backends, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
+	if opts.TargetLatencyHistograms {
+		m.targetLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "healthcheck_target_latency_seconds",
+			Help:    "Time from request start to response headers, of checks that got a response.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16, 30},
+		}, targetLabels)
+		reg.MustRegister(m.targetLatency)
+	}
+	reg.MustRegister(m.targetUp, m.targetSlow, m.lastLatency, m.certExpiry, m.backends, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
 // defaultMetrics is registered once with controller-runtime's registry, which the
 // manager serves; every reconciler in the process shares it.
-var defaultMetrics = sync.OnceValue(func() *Metrics { return NewMetrics(metrics.Registry) })
+var (
+	defaultMetricsOnce sync.Once
+	defaultMetricsOf   *Metrics
+)
+
+// defaultMetrics returns the process's metrics, registered with
+// controller-runtime's registry the first time with opts.
+func defaultMetrics(opts MetricsOptions) *Metrics {
+	defaultMetricsOnce.Do(func() { defaultMetricsOf = NewMetrics(metrics.Registry, opts) })
+	return defaultMetricsOf
+}
 
 // observeRound records a finished round: every check (each backend's, for a
 // fanned-out target), the targets' states, their backends by state and the
@@ -191,6 +221,7 @@ func (m *Metrics) observeAvailability(key types.NamespacedName, figures availabi
 func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result) {
 	if len(res.Backends) == 0 {
 		m.observeCheck(ns, name, target, res.Result)
+		m.observeLastLatency(ns, name, target, res.Result)
 		return
 	}
 	for _, b := range res.Backends {
@@ -198,8 +229,17 @@ func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result) {
 		check.CertificateExpiresAt = nil
 		m.observeCheck(ns, name, target, check)
 	}
+	m.observeLastLatency(ns, name, target, res.Result)
 	if res.CertificateExpiresAt != nil {
 		m.certExpiry.WithLabelValues(ns, name, target).Set(float64(res.CertificateExpiresAt.Unix()))
+	}
+}
+
+// observeLastLatency records the latency of a target's last answer; a check
+// that got none (a refused connection, a timeout) leaves the last one.
+func (m *Metrics) observeLastLatency(ns, name, target string, res checker.Result) {
+	if res.StatusCode != 0 || res.Seen != "" {
+		m.lastLatency.WithLabelValues(ns, name, target).Set(res.Latency.Seconds())
 	}
 }
 
@@ -224,7 +264,7 @@ func (m *Metrics) observeCheck(ns, name, target string, res checker.Result) {
 		result = resultSuccess
 	}
 	m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
-	if res.StatusCode != 0 {
+	if m.targetLatency != nil && res.StatusCode != 0 {
 		m.targetLatency.WithLabelValues(ns, name, target).Observe(res.Latency.Seconds())
 	}
 	if res.CertificateExpiresAt != nil {
@@ -247,7 +287,10 @@ func (m *Metrics) forget(key types.NamespacedName) {
 	match := prometheus.Labels{labelNamespace: key.Namespace, labelHealthCheck: key.Name}
 	m.targetUp.DeletePartialMatch(match)
 	m.targetSlow.DeletePartialMatch(match)
-	m.targetLatency.DeletePartialMatch(match)
+	m.lastLatency.DeletePartialMatch(match)
+	if m.targetLatency != nil {
+		m.targetLatency.DeletePartialMatch(match)
+	}
 	m.certExpiry.DeletePartialMatch(match)
 	m.backends.DeletePartialMatch(match)
 	m.availability.Delete(match)
@@ -264,7 +307,10 @@ func (m *Metrics) deleteTarget(ns, name, target string) {
 	labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: target}
 	m.targetUp.Delete(labels)
 	m.targetSlow.Delete(labels)
-	m.targetLatency.Delete(labels)
+	m.lastLatency.Delete(labels)
+	if m.targetLatency != nil {
+		m.targetLatency.Delete(labels)
+	}
 	m.certExpiry.Delete(labels)
 	m.deleteBackends(ns, name, target)
 }

@@ -20,7 +20,7 @@ const maxCatalogLabels = 32
 // code exports. controller-runtime's own metrics are not in it.
 func MetricCatalog() map[string][]string {
 	reg := &recordingRegisterer{Registerer: prometheus.NewPedanticRegistry()}
-	NewMetrics(reg)
+	NewMetrics(reg, MetricsOptions{TargetLatencyHistograms: true})
 	catalog := map[string][]string{}
 	for _, c := range reg.collectors {
 		kind := metricKind(c)

@@ -14,6 +14,7 @@ func TestMetricCatalogListsEveryMetricWithItsLabels(t *testing.T) {
 	want := map[string][]string{
 		"healthcheck_target_up":                                   target,
 		"healthcheck_target_slow":                                 target,
+		"healthcheck_target_last_latency_seconds":                 target,
 		"healthcheck_target_latency_seconds_bucket":               {"healthcheck", "le", "namespace", "target"},
 		"healthcheck_target_latency_seconds_sum":                  target,
 		"healthcheck_target_latency_seconds_count":                target,

@@ -72,7 +72,8 @@ func TestMetricsFollowTargetsAndDisappearWithThem(t *testing.T) {
 		g.Expect(s).To(HaveKeyWithValue("healthcheck_target_slow{healthcheck=metered,target="+up+"}", 0.0))
 		g.Expect(s).To(HaveKeyWithValue("healthcheck_checks_total{healthcheck=metered,reason=OK,result=success}", BeNumerically(">=", 1)))
 		g.Expect(s).To(HaveKeyWithValue("healthcheck_checks_total{healthcheck=metered,reason=UnexpectedStatus,result=failure}", BeNumerically(">=", 1)))
-		g.Expect(s).To(HaveKeyWithValue("healthcheck_target_latency_seconds{healthcheck=metered,target=payments}", BeNumerically(">=", 1)))
+		g.Expect(s).To(HaveKeyWithValue("healthcheck_target_last_latency_seconds{healthcheck=metered,target=payments}", BeNumerically(">", 0)))
+		g.Expect(s).NotTo(HaveKey("healthcheck_target_latency_seconds{healthcheck=metered,target=payments}"), "no histogram without --target-latency-histograms")
 		g.Expect(s).To(HaveKeyWithValue("healthcheck_round_duration_seconds{healthcheck=metered}", BeNumerically(">=", 1)))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 

@@ -54,6 +54,8 @@ type Options struct {
 	Shard controllers.Shard
 	// AllowCIDRs and DenyCIDRs are the outbound policy's comma-separated CIDRs.
 	AllowCIDRs, DenyCIDRs string
+	// TargetLatencyHistograms exports a latency histogram per target.
+	TargetLatencyHistograms bool
 }
 
 // Defaults are the settings of every mode unless a flag says otherwise.
@@ -89,6 +91,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"Comma-separated CIDRs that checks and webhooks may connect to; when set, every other address is denied.")
 	fs.IntVar(&o.MaxConcurrentChecks, "max-concurrent-checks", o.MaxConcurrentChecks,
 		"The most checks in flight at once across all HealthChecks, so no spec can exhaust sockets or file descriptors; each HealthCheck's workers still bound its own.")
+	fs.BoolVar(&o.TargetLatencyHistograms, "target-latency-histograms", o.TargetLatencyHistograms,
+		"Export healthcheck_target_latency_seconds, a latency histogram per target (16 series a target); by default each target has its last latency, one series.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr,
 		"The address Go's pprof endpoints bind to, such as 127.0.0.1:6060, for profiling; 0 disables them. Keep it off the pod network.")
 }
@@ -191,6 +195,7 @@ func New(cfg *rest.Config, o Options, opts ...Option) (ctrl.Manager, error) {
 		Shard:                   shard,
 		Policy:                  policy,
 		MaxConcurrentChecks:     o.MaxConcurrentChecks,
+		MetricsOptions:          controllers.MetricsOptions{TargetLatencyHistograms: o.TargetLatencyHistograms},
 	}
 	for _, f := range b.reconciler {
 		f(reconciler)

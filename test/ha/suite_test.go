@@ -133,7 +133,7 @@ func startReplicaOn(t *testing.T, restCfg *rest.Config, ns, leaseID string, shar
 		operator.WithReconciler(func(r *controllers.HealthCheckReconciler) {
 			r.Client = rep.cache
 			r.Checker = checker.New(checker.Options{Transport: countingTransport{next: checker.NewTransport(), count: &rep.checks}})
-			r.Metrics = controllers.NewMetrics(prometheus.NewRegistry())
+			r.Metrics = controllers.NewMetrics(prometheus.NewRegistry(), controllers.MetricsOptions{})
 			for _, tweak := range tweaks {
 				tweak(r, rep)
 			}
