@@ -39,8 +39,8 @@ const (
 // Metrics holds the operator's Prometheus metrics. They are served on the manager's
 // metrics endpoint.
 type Metrics struct {
-	targetUp      *prometheus.GaugeVec
-	targetSlow    *prometheus.GaugeVec
+	targetUp   *prometheus.GaugeVec
+	targetSlow *prometheus.GaugeVec
 	// lastLatency is each target's latency of its last answer: one series a
 	// target, where a histogram costs sixteen.
 	lastLatency *prometheus.GaugeVec
