@@ -89,6 +89,8 @@ type HealthCheckReconciler struct {
 	// down remembers, per HealthCheck, which backends of its fanned-out targets
 	// its last round found Down, to tell which enter or leave Down.
 	down sync.Map // types.NamespacedName -> backendsDown
+	// schedules keeps, per HealthCheck, its parsed spec.maintenance.
+	schedules sync.Map // types.NamespacedName -> parsedMaintenance
 	// counts keeps, per HealthCheck, its availability counts between status writes.
 	counts sync.Map // types.NamespacedName -> *counts
 	// planner decides what each round notifies (spec.notify).
@@ -246,7 +248,8 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	}
 	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next, down)
 	r.down.Store(key, down)
-	inMaintenance := markMaintenance(hc, rnd.started)
+	schedule, _ := r.maintenanceOf(hc) // an invalid one never starts a round
+	inMaintenance := markMaintenance(hc, schedule, rnd.started)
 	c := r.countsOf(key, &hc.Status, availabilityWindow(hc.Spec))
 	countRound(&hc.Status, c, rnd, hc.Spec, inMaintenance)
 	budget := setBudgetConditions(&hc.Status, c, hc.Spec, hc.Generation, rnd.started)
@@ -272,12 +275,30 @@ func (r *HealthCheckReconciler) countsOf(key types.NamespacedName, status *monit
 	return c
 }
 
-// markMaintenance sets InMaintenance from spec.maintenance at the round's
-// start, or removes it without windows, and tells whether a window is open.
-func markMaintenance(hc *monitoringv1alpha1.HealthCheck, at time.Time) bool {
+// maintenanceOf parses hc's spec.maintenance once per generation: loading a
+// time zone reads the zone database, which every round need not do.
+func (r *HealthCheckReconciler) maintenanceOf(hc *monitoringv1alpha1.HealthCheck) (*maintenance.Schedule, error) {
+	key := client.ObjectKeyFromObject(hc)
+	if known, ok := r.schedules.Load(key); ok && known.(parsedMaintenance).generation == hc.Generation {
+		return known.(parsedMaintenance).schedule, known.(parsedMaintenance).err
+	}
 	schedule, err := maintenance.Parse(hc.Spec.Maintenance)
-	if err != nil || schedule == nil {
-		// An invalid schedule never gets here: scheduleRound refuses it.
+	r.schedules.Store(key, parsedMaintenance{generation: hc.Generation, schedule: schedule, err: err})
+	return schedule, err
+}
+
+// parsedMaintenance is a generation's spec.maintenance, parsed.
+type parsedMaintenance struct {
+	generation int64
+	schedule   *maintenance.Schedule
+	err        error
+}
+
+// markMaintenance sets InMaintenance from the HealthCheck's maintenance
+// schedule at the round's start, or removes it without windows, and tells
+// whether a window is open.
+func markMaintenance(hc *monitoringv1alpha1.HealthCheck, schedule *maintenance.Schedule, at time.Time) bool {
+	if schedule == nil {
 		meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionInMaintenance)
 		return false
 	}
@@ -305,7 +326,7 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
 	}
 
-	if _, err := maintenance.Parse(hc.Spec.Maintenance); err != nil {
+	if _, err := r.maintenanceOf(hc); err != nil {
 		r.forget(key)
 		markInvalid(hc, &resolve.InvalidSpecError{Msg: err.Error()})
 		return ctrl.Result{}, nil
@@ -347,6 +368,7 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.written.Delete(key)
 	r.down.Delete(key)
 	r.counts.Delete(key)
+	r.schedules.Delete(key)
 	r.planner.Forget(key)
 	r.discovery.forget(key)
 }
