@@ -214,12 +214,34 @@ func failingBackendsIn(backends []monitoringv1alpha1.BackendStatus) []failingBac
 	return failing
 }
 
-// statusIntro is the line above a status table.
+// statusIntro is the line above a status table: what is checked, and how
+// available it was once the operator has counted anything.
 func statusIntro(hc *monitoringv1alpha1.HealthCheck, s summary) string {
+	intro := fmt.Sprintf("Status of %d URLs, checked every %s", s.Total, shortDuration(resolve.Interval(hc.Spec)))
 	if hc.Spec.Suspend {
-		return fmt.Sprintf("Status of %d URLs, suspended", s.Total)
+		intro = fmt.Sprintf("Status of %d URLs, suspended", s.Total)
 	}
-	return fmt.Sprintf("Status of %d URLs, checked every %s", s.Total, shortDuration(resolve.Interval(hc.Spec)))
+	return intro + availabilityOf(hc.Status.Availability)
+}
+
+// availabilityOf words status.availability for the intro, such as "; 99.9731%
+// available over 720h, 73.5% of the error budget left"; "" before anything
+// was counted.
+func availabilityOf(a *monitoringv1alpha1.AvailabilityStatus) string {
+	if a == nil || a.Ratio == "" {
+		return ""
+	}
+	text := "; " + a.Ratio + "% available"
+	switch {
+	case a.Since != nil:
+		text += " since " + a.Since.UTC().Format(time.RFC3339)
+	case a.Window != nil:
+		text += " over " + shortDuration(a.Window.Duration)
+	}
+	if a.ErrorBudgetRemaining != "" {
+		text += ", " + a.ErrorBudgetRemaining + "% of the error budget left"
+	}
+	return text
 }
 
 // shortDuration prints 30s as "30s" and 1m as "1m", not "1m0s".

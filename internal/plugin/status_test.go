@@ -166,3 +166,20 @@ func TestStatusErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusSaysHowAvailableAHealthCheckWas(t *testing.T) {
+	c := startCluster(t)
+	ns := c.newNamespace(t)
+	hc := webHealthCheck(ns)
+	hc.Spec.Objective = &monitoringv1alpha1.Objective{Availability: "99.9"}
+	hc.Status.Availability = &monitoringv1alpha1.AvailabilityStatus{
+		Window: &metav1.Duration{Duration: 720 * time.Hour}, Ratio: "99.9731", GoodChecks: 37190, TotalChecks: 37200,
+		ErrorBudgetRemaining: "73.1",
+	}
+	c.createWithStatus(t, hc)
+	got := runPlugin(t, &fixedClock{now: testNow}, "", "status", "web", "--kubeconfig", c.kubeconfig, "-n", ns)
+	want := "Status of 5 URLs, checked every 1m; 99.9731% available over 720h, 73.1% of the error budget left"
+	if !containsLine(got.stdout, want) {
+		t.Errorf("status lacks the line %q:\n%s", want, got.stdout)
+	}
+}
