@@ -17,14 +17,14 @@ import (
 // after a restart or a leader change.
 type counts struct {
 	ledger *availability.Ledger
-	// targets are the targets' encoded counts, by URL.
-	targets map[string]string
+	// targets are the targets' ledgers, by URL.
+	targets map[string]*availability.TargetLedger
 }
 
 // countsFrom seeds a HealthCheck's counts from its status, for window.
 // Counts that do not decode (or were kept for another window) start afresh.
 func countsFrom(status *monitoringv1alpha1.HealthCheckStatus, window time.Duration) *counts {
-	c := &counts{targets: make(map[string]string, len(status.Targets))}
+	c := &counts{targets: make(map[string]*availability.TargetLedger, len(status.Targets))}
 	if status.Availability != nil {
 		c.ledger, _ = availability.Decode(status.Availability.Counts, window)
 	}
@@ -32,7 +32,9 @@ func countsFrom(status *monitoringv1alpha1.HealthCheckStatus, window time.Durati
 		c.ledger = availability.NewLedger(window)
 	}
 	for _, t := range status.Targets {
-		c.targets[t.URL] = t.AvailabilityCounts
+		if target, err := availability.DecodeTarget(t.AvailabilityCounts, window); err == nil {
+			c.targets[t.URL] = target
+		}
 	}
 	return c
 }
@@ -70,13 +72,13 @@ func availabilityWindow(spec monitoringv1alpha1.HealthCheckSpec) time.Duration {
 // counted: skipped targets (SecretNotFound), and every check of a round
 // inside a maintenance window. A fanned-out target's check is one check, its
 // judgement of its backends.
-func countRound(status *monitoringv1alpha1.HealthCheckStatus, c *counts, rnd *round, spec monitoringv1alpha1.HealthCheckSpec, inMaintenance bool) {
+func countRound(status *monitoringv1alpha1.HealthCheckStatus, c *counts, rnd *round, spec monitoringv1alpha1.HealthCheckSpec, o *availability.Objective, inMaintenance bool) {
 	slowIsBad := spec.Objective != nil && spec.Objective.SlowIsBad
 	index := make(map[string]int, len(status.Targets))
 	for i, t := range status.Targets {
 		index[t.URL] = i
 	}
-	kept := make(map[string]string, len(rnd.targets))
+	kept := make(map[string]*availability.TargetLedger, len(rnd.targets))
 	for i, t := range rnd.targets {
 		var good, total int64
 		if t.Checkable() && !inMaintenance {
@@ -86,15 +88,19 @@ func countRound(status *monitoringv1alpha1.HealthCheckStatus, c *counts, rnd *ro
 				good = 1
 			}
 		}
-		ratio, encoded := c.ledger.AddTarget(c.targets[t.URL], rnd.started, good, total)
-		kept[t.URL] = encoded
+		target := c.targets[t.URL]
+		if target == nil {
+			target = availability.NewTargetLedger(c.ledger.Window())
+		}
+		ratio := c.ledger.AddTarget(target, rnd.started, good, total)
+		kept[t.URL] = target
 		if j, ok := index[t.URL]; ok {
 			status.Targets[j].Availability = ratio
-			status.Targets[j].AvailabilityCounts = encoded
+			status.Targets[j].AvailabilityCounts = target.Encode()
 		}
 	}
 	c.targets = kept
-	status.Availability = c.ledger.Status(rnd.started, objective(spec))
+	status.Availability = c.ledger.Status(rnd.started, o)
 }
 
 // budgetChange is a turn of the ErrorBudgetBurning condition, to report.
@@ -104,16 +110,16 @@ type budgetChange struct {
 }
 
 // setBudgetConditions sets ErrorBudgetBurning and ErrorBudgetExhausted from the
-// counts when the HealthCheck has an objective, and removes them when it has
-// none. It returns the change of ErrorBudgetBurning, if it turned.
-func setBudgetConditions(status *monitoringv1alpha1.HealthCheckStatus, c *counts, spec monitoringv1alpha1.HealthCheckSpec, generation int64, now time.Time) *budgetChange {
-	o := objective(spec)
+// ledger and its figures at now when the HealthCheck has an objective o, and
+// removes them when it has none. It returns the change of ErrorBudgetBurning,
+// if it turned.
+func setBudgetConditions(status *monitoringv1alpha1.HealthCheckStatus, ledger *availability.Ledger, figures availability.Figures, o *availability.Objective, generation int64, now time.Time) *budgetChange {
 	if o == nil {
 		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetBurning)
 		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetExhausted)
 		return nil
 	}
-	rates := c.ledger.BurnRates(now, *o)
+	rates := ledger.BurnRates(now, *o)
 	// The conditions' messages name the rule, not the rates of the moment, so
 	// that they change only when the condition does and cause no status write
 	// of their own; the event carries the rates.
@@ -132,7 +138,6 @@ func setBudgetConditions(status *monitoringv1alpha1.HealthCheckStatus, c *counts
 	wasBurning := meta.IsStatusConditionTrue(status.Conditions, monitoringv1alpha1.ConditionErrorBudgetBurning)
 	meta.SetStatusCondition(&status.Conditions, burning)
 
-	figures := c.ledger.Figures(now)
 	exhausted := metav1.Condition{Type: monitoringv1alpha1.ConditionErrorBudgetExhausted, ObservedGeneration: generation,
 		Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonBudgetLeft,
 		Message: fmt.Sprintf("Some of the error budget over %s is left: see status.availability.errorBudgetRemaining", figures.Window)}

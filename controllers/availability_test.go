@@ -61,7 +61,7 @@ func TestTheAccountingCountsEveryCheckWithAResult(t *testing.T) {
 			rnd := accountingRound(checkedAt)
 			status := judgedStatus(rnd)
 			c := countsFrom(status, availabilityWindow(tc.spec))
-			countRound(status, c, rnd, tc.spec, tc.inMaintenance)
+			countRound(status, c, rnd, tc.spec, objective(tc.spec), tc.inMaintenance)
 			a := status.Availability
 			if a.GoodChecks != tc.good || a.TotalChecks != tc.total {
 				t.Fatalf("%d good of %d, want %d of %d", a.GoodChecks, a.TotalChecks, tc.good, tc.total)
@@ -86,17 +86,17 @@ func TestTheCountsSurviveARestartThroughStatus(t *testing.T) {
 	c := countsFrom(status, availabilityWindow(spec))
 	for i := range 10 {
 		rnd.started = checkedAt.Add(time.Duration(i) * time.Minute)
-		countRound(status, c, rnd, spec, false)
+		countRound(status, c, rnd, spec, nil, false)
 	}
 	// A new process reads the last status written.
 	written := status.DeepCopy()
 	restarted := countsFrom(written, availabilityWindow(spec))
 	rnd.started = checkedAt.Add(10 * time.Minute)
-	countRound(written, restarted, rnd, spec, false)
+	countRound(written, restarted, rnd, spec, nil, false)
 	if a := written.Availability; a.GoodChecks != 22 || a.TotalChecks != 33 || a.Ratio != "66.6666" || !a.Since.Time.Equal(checkedAt) {
 		t.Fatalf("after a restart: %+v", a)
 	}
-	if got := targetByURL(written, "http://bad/").AvailabilityCounts; got == "" || got != restarted.targets["http://bad/"] {
+	if got := targetByURL(written, "http://bad/").AvailabilityCounts; got == "" || got != restarted.targets["http://bad/"].Encode() {
 		t.Fatalf("target counts %q", got)
 	}
 }
@@ -114,8 +114,8 @@ func TestTheErrorBudgetBurnsAndRecovers(t *testing.T) {
 			if good {
 				g = 1
 			}
-			c.ledger.AddTarget("", at, g, 1)
-			if ch := setBudgetConditions(status, c, spec, 1, at); ch != nil {
+			c.ledger.Add(at, g, 1)
+			if ch := setBudgetConditions(status, c.ledger, c.ledger.Figures(at), objective(spec), 1, at); ch != nil {
 				change = ch
 			}
 		}
@@ -161,14 +161,12 @@ func TestStatusOfFiveHundredFannedOutTargetsWithAvailabilityStaysUnderOneMiB(t *
 	// 90 days is 259,200 a bucket; requested rounds add more).
 	start := checkedAt.Add(-availability.MaxWindow)
 	step := availability.MaxWindow / 30
-	for at := start; !at.After(checkedAt); at = at.Add(step) {
-		for i := range status.Targets {
-			url := status.Targets[i].URL
-			_, c.targets[url] = c.ledger.AddTarget(c.targets[url], at, 0, availability.MaxBucketChecks/2)
-		}
-	}
 	for i := range status.Targets {
-		status.Targets[i].AvailabilityCounts = c.targets[status.Targets[i].URL]
+		target := availability.NewTargetLedger(availability.MaxWindow)
+		for at := start; !at.After(checkedAt); at = at.Add(step) {
+			c.ledger.AddTarget(target, at, 0, availability.MaxBucketChecks/2)
+		}
+		status.Targets[i].AvailabilityCounts = target.Encode()
 		status.Targets[i].Availability = "99.9999"
 	}
 	status.Availability = c.ledger.Status(checkedAt, objective(spec))

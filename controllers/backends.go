@@ -38,13 +38,13 @@ type backendChanges struct {
 	down, recovered []monitoringv1alpha1.BackendStatus
 }
 
-// judgeBackends records a fanned-out target's backends in its status: the
+// recordBackends records a fanned-out target's backends in its status: the
 // counts by state, and every failing backend in address order (status keeps
 // only a share of them, see shareFailingBackends). It returns the failing
 // backends, and the backends that entered or left Down since before, which
 // it updates to this round's set. A target that is not fanned out, or that
 // had no backend to check, has no backends in status.
-func judgeBackends(next *monitoringv1alpha1.TargetStatus, res resolve.Result, before map[string]bool, complete bool) (failing []monitoringv1alpha1.BackendStatus, changes backendChanges, after map[string]bool) {
+func recordBackends(next *monitoringv1alpha1.TargetStatus, res resolve.Result, before map[string]bool, complete bool) (failing []monitoringv1alpha1.BackendStatus, changes backendChanges, after map[string]bool) {
 	next.Backends, next.FailingBackends = nil, nil
 	if len(res.Backends) == 0 {
 		return nil, backendChanges{}, nil

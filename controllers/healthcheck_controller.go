@@ -223,6 +223,8 @@ func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1a
 // its transitions, and what the notification rules need to know of it.
 type roundReport struct {
 	transitions []transition
+	// targets are every target after the round, as the planner reads them.
+	targets []notify.Target
 	// budget is the turn of ErrorBudgetBurning, if it turned.
 	budget        *budgetChange
 	inMaintenance bool
@@ -254,17 +256,19 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	schedule, _ := r.maintenanceOf(hc) // an invalid one never starts a round
 	inMaintenance := markMaintenance(hc, schedule, rnd.started)
 	c := r.countsOf(key, &hc.Status, availabilityWindow(hc.Spec))
-	countRound(&hc.Status, c, rnd, hc.Spec, inMaintenance)
-	budget := setBudgetConditions(&hc.Status, c, hc.Spec, hc.Generation, rnd.started)
+	o := objective(hc.Spec)
+	countRound(&hc.Status, c, rnd, hc.Spec, o, inMaintenance)
+	figures := c.ledger.Figures(rnd.started)
+	budget := setBudgetConditions(&hc.Status, c.ledger, figures, o, hc.Generation, rnd.started)
 	r.Metrics.observeRound(key, rnd, judged)
-	r.Metrics.observeAvailability(key, c.ledger.Figures(rnd.started), objective(hc.Spec))
+	r.Metrics.observeAvailability(key, figures, o)
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
 	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.targets)
 	markDiscovery(hc, r.discovery.lastOf(key))
 	r.budget.keep(key, rnd.targets)
-	return &roundReport{transitions: transitions, budget: budget, inMaintenance: inMaintenance, at: rnd.started}
+	return &roundReport{transitions: transitions, targets: plannedTargets(rnd.targets, judged), budget: budget, inMaintenance: inMaintenance, at: rnd.started}
 }
 
 // countsOf returns what the reconciler keeps of a HealthCheck's availability,
@@ -450,7 +454,7 @@ func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alph
 		spec = *hc.Spec.Notify
 	}
 	plan := r.planner.Plan(notify.Round{
-		HealthCheck: key, Spec: spec, Transitions: planned, Targets: plannedTargets(hc.Status.Targets),
+		HealthCheck: key, Spec: spec, Transitions: planned, Targets: report.targets,
 		SuppressedBy: r.unhealthyDependency(ctx, hc), InMaintenance: report.inMaintenance, Now: report.at,
 	})
 	for i, e := range events {
@@ -479,19 +483,15 @@ func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alph
 	}
 }
 
-// plannedTargets lists every target after a round as the planner reads them.
-func plannedTargets(targets []monitoringv1alpha1.TargetStatus) []notify.Target {
-	out := make([]notify.Target, 0, len(targets))
-	for _, t := range targets {
-		since := time.Time{}
-		if t.LastTransitionTime != nil {
-			since = t.LastTransitionTime.Time
+// plannedTargets lists every target after a round as the planner reads them,
+// named as their transitions are; judged is aligned with targets.
+func plannedTargets(targets []resolve.Target, judged []monitoringv1alpha1.TargetStatus) []notify.Target {
+	out := make([]notify.Target, len(targets))
+	for i, t := range targets {
+		out[i] = notify.Target{Name: t.Name, State: judged[i].State, StatusCode: judged[i].StatusCode}
+		if judged[i].LastTransitionTime != nil {
+			out[i].Since = judged[i].LastTransitionTime.Time
 		}
-		name := t.Name
-		if name == "" {
-			name = checker.RedactURL(t.URL)
-		}
-		out = append(out, notify.Target{Name: name, State: t.State, Since: since, StatusCode: t.StatusCode})
 	}
 	return out
 }
@@ -506,6 +506,9 @@ func (r *HealthCheckReconciler) unhealthyDependency(ctx context.Context, hc *mon
 	for _, name := range hc.Spec.Notify.DependsOn {
 		dep := &monitoringv1alpha1.HealthCheck{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: hc.Namespace, Name: name}, dep); err != nil {
+			if !apierrors.IsNotFound(err) {
+				ctrl.LoggerFrom(ctx).Error(err, "Reading a HealthCheck of spec.notify.dependsOn; it holds nothing back this round", "dependency", name)
+			}
 			continue
 		}
 		if meta.IsStatusConditionFalse(dep.Status.Conditions, monitoringv1alpha1.ConditionHealthy) {

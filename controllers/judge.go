@@ -155,7 +155,7 @@ func applyRound(status *monitoringv1alpha1.HealthCheckStatus, generation int64, 
 		next := judge(prev, rnd.results[i].Result, t.Check.InsecureSkipVerify, th, started)
 		before, complete := down.downBefore(t.URL, prev)
 		var changes backendChanges
-		failing[i], changes, downAfter[t.URL] = judgeBackends(&next, rnd.results[i], before, complete)
+		failing[i], changes, downAfter[t.URL] = recordBackends(&next, rnd.results[i], before, complete)
 		if isReported(prev.State, next.State) {
 			transitions = append(transitions, transition{name: t.Name, from: prev.State, target: next, evidence: rnd.results[i].Message})
 		}

@@ -17,13 +17,13 @@ import (
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 )
 
-func TestTransitionsArePostedToTheWebhookFromTheSecret(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	srv := newTargetServer(t)
-	ns := newNamespace(t)
-	received := make(chan notify.Message, 10)
-	webhook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// webhookReceiver serves a webhook on loopback and creates Secret "hook" in ns
+// holding its URL, whose path is a token: what it receives there arrives on the
+// channel, and a request to any other path is refused.
+func webhookReceiver(t *testing.T, ns string) <-chan notify.Message {
+	t.Helper()
+	received := make(chan notify.Message, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m notify.Message
 		if r.URL.Path != "/hooks/secret-token" || json.NewDecoder(r.Body).Decode(&m) != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -31,15 +31,30 @@ func TestTransitionsArePostedToTheWebhookFromTheSecret(t *testing.T) {
 		}
 		received <- m
 	}))
-	t.Cleanup(webhook.Close)
-	g.Expect(k8sClient.Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "slack"},
-		StringData: map[string]string{"url": webhook.URL + "/hooks/secret-token"},
-	})).To(Succeed())
+	t.Cleanup(srv.Close)
+	if err := k8sClient.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook"},
+		StringData: map[string]string{"url": srv.URL + "/hooks/secret-token"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return received
+}
+
+func notifySpec() *monitoringv1alpha1.NotifySpec {
+	return &monitoringv1alpha1.NotifySpec{WebhookSecretRef: monitoringv1alpha1.SecretKeySelector{Name: "hook", Key: "url"}}
+}
+
+func TestTransitionsArePostedToTheWebhookFromTheSecret(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	srv := newTargetServer(t)
+	ns := newNamespace(t)
+	received := webhookReceiver(t, ns)
 
 	down := srv.url("/status/503")
 	hc := newHealthCheck(ns, "notifying", down)
-	hc.Spec.Notify = &monitoringv1alpha1.NotifySpec{WebhookSecretRef: monitoringv1alpha1.SecretKeySelector{Name: "slack", Key: "url"}}
+	hc.Spec.Notify = notifySpec()
 	create(t, hc)
 
 	var m notify.Message

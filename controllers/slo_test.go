@@ -1,49 +1,17 @@
 package controllers_test
 
 import (
-	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/notify"
 )
-
-// webhookReceiver serves a webhook on loopback and creates Secret "hook" in ns
-// holding its URL; what it receives arrives on the channel.
-func webhookReceiver(t *testing.T, ns string) <-chan notify.Message {
-	t.Helper()
-	received := make(chan notify.Message, 100)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m notify.Message
-		if json.NewDecoder(r.Body).Decode(&m) != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		received <- m
-	}))
-	t.Cleanup(srv.Close)
-	if err := k8sClient.Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook"},
-		StringData: map[string]string{"url": srv.URL + "/hook"},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return received
-}
-
-func notifySpec() *monitoringv1alpha1.NotifySpec {
-	return &monitoringv1alpha1.NotifySpec{WebhookSecretRef: monitoringv1alpha1.SecretKeySelector{Name: "hook", Key: "url"}}
-}
 
 func TestAvailabilityAndTheErrorBudgetAreInStatusConditionsAndMetrics(t *testing.T) {
 	t.Parallel()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -111,19 +109,6 @@ func endpointsOf(ctx context.Context, cache client.Reader, namespace string, t r
 	if err := cache.List(ctx, &slices, client.InNamespace(namespace), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
 		return nil, "", fmt.Errorf("listing the EndpointSlices of Service %s: %w", name, err)
 	}
-	backends, problem := discover.Endpoints(svc, slices.Items, urlPort(u), monitoringv1alpha1.IPFamily(t.Check.IPFamily))
+	backends, problem := discover.Endpoints(svc, slices.Items, discover.URLPort(u), monitoringv1alpha1.IPFamily(t.Check.IPFamily))
 	return backends, problem, nil
-}
-
-// urlPort is u's port, else its scheme's default (80 for http and grpc, 443
-// for https and grpcs; tcp and tls URLs always name one).
-func urlPort(u *url.URL) int {
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https", "grpcs", "tls":
-		return 443
-	}
-	return 80
 }

@@ -70,21 +70,16 @@ func (l *TargetLedger) Add(at time.Time, good, total int64) {
 	}
 }
 
-// AddTarget is the reconciler's one line per target and round: it resumes the
-// target's ledger from counts (its previous status.targets[].availabilityCounts),
-// counts good of total checks at time at in it and in l, and returns the
-// target's ratio at that time and its new counts. Counts that cannot be decoded,
-// or were counted for another window, start afresh. Call it with 0 and 0 for a
-// target whose checks did not count this round, so that its ratio still moves
-// with the window.
-func (l *Ledger) AddTarget(counts string, at time.Time, good, total int64) (ratio, newCounts string) {
-	target, err := DecodeTarget(counts, l.Window())
-	if err != nil {
-		target = NewTargetLedger(l.Window())
-	}
+// AddTarget is the reconciler's one line per target and round: it counts good
+// of total checks at time at in the target's ledger and in l, and returns the
+// target's ratio at that time. Call it with 0 and 0 for a target whose checks
+// did not count this round, so that its ratio still moves with the window. A
+// target's ledger is kept decoded between rounds (see DecodeTarget), so that
+// its counts are encoded for status but not decoded again every round.
+func (l *Ledger) AddTarget(target *TargetLedger, at time.Time, good, total int64) (ratio string) {
 	target.Add(at, good, total)
 	l.Add(at, good, total)
-	return target.Figures(at).Ratio(), target.Encode()
+	return target.Figures(at).Ratio()
 }
 
 // round validates a round's counts and time.

@@ -110,23 +110,29 @@ func TestTargetFigures(t *testing.T) {
 
 func TestAddTarget(t *testing.T) {
 	hc := availability.NewLedger(time.Hour)
-	ratio, counts := hc.AddTarget("", base, 1, 2)
-	if ratio != "50" || counts == "" {
-		t.Fatalf("first round: %q, %q; want 50 and counts", ratio, counts)
+	target := availability.NewTargetLedger(time.Hour)
+	if ratio := hc.AddTarget(target, base, 1, 2); ratio != "50" || target.Encode() == "" {
+		t.Fatalf("first round: %q, %q; want 50 and counts", ratio, target.Encode())
 	}
-	ratio, counts = hc.AddTarget(counts, base.Add(time.Minute), 2, 2)
-	if ratio != "75" {
+	if ratio := hc.AddTarget(target, base.Add(time.Minute), 2, 2); ratio != "75" {
 		t.Errorf("second round: %q, want 75", ratio)
 	}
 	// A round whose checks did not count: the ratio moves with the window.
-	if ratio, _ := hc.AddTarget(counts, base.Add(2*time.Hour), 0, 0); ratio != "" {
+	if ratio := hc.AddTarget(target, base.Add(2*time.Hour), 0, 0); ratio != "" {
 		t.Errorf("two hours later: %q, want none", ratio)
 	}
-	if ratio, _ := hc.AddTarget("garbage", base, 1, 1); ratio != "100" {
-		t.Errorf("undecodable counts: %q, want a fresh 100", ratio)
+	// Counts that are not a target's do not decode, and the caller starts
+	// afresh with a new ledger.
+	for _, counts := range []string{"garbage", hc.Encode()} {
+		if _, err := availability.DecodeTarget(counts, time.Hour); err == nil {
+			t.Errorf("%q decoded as a target's counts", counts)
+		}
 	}
-	if ratio, _ := hc.AddTarget(hc.Encode(), base, 0, 1); ratio != "0" {
-		t.Errorf("a HealthCheck's counts as a target's: %q, want a fresh 0", ratio)
+	if ratio := hc.AddTarget(availability.NewTargetLedger(time.Hour), base, 1, 1); ratio != "100" {
+		t.Errorf("a fresh target: %q, want 100", ratio)
+	}
+	if ratio := hc.AddTarget(availability.NewTargetLedger(time.Hour), base, 0, 1); ratio != "0" {
+		t.Errorf("a fresh failing target: %q, want 0", ratio)
 	}
 	// The HealthCheck counted every round of every target.
 	if f := hc.Figures(base.Add(time.Minute)); f.Good != 4 || f.Total != 6 {

@@ -76,7 +76,13 @@ func TestThirtyDays(t *testing.T) {
 			if target == "a" && downA {
 				good = 0
 			}
-			ratios[target], targetCounts[target] = l.AddTarget(targetCounts[target], at, good, 1)
+			// Each target's counts go through status too, as the HealthCheck's do.
+			tl, err := availability.DecodeTarget(targetCounts[target], window)
+			if err != nil {
+				t.Fatalf("target %s at %v: %v", target, at, err)
+			}
+			ratios[target] = l.AddTarget(tl, at, good, 1)
+			targetCounts[target] = tl.Encode()
 		}
 		counts = l.Encode()
 

@@ -29,28 +29,40 @@ func backendCert(t testing.TB) (tls.Certificate, []byte) {
 	return issue(t, ca, leafOptions{dnsNames: []string{backendHost}}), ca.pem
 }
 
-// TestAddressHTTPSKeepsHost: https://backend.test:PORT with Address 127.0.0.1
-// reaches the server there, verifies its certificate for backend.test (so
-// the server name is the URL's host), and the server sees the URL's Host.
-func TestAddressHTTPSKeepsHost(t *testing.T) {
+// tlsRequest is what an https backend saw of a request: its Host header and
+// the TLS server name.
+type tlsRequest struct{ host, serverName string }
+
+// httpsBackend serves https on 127.0.0.1 with a certificate for backendHost
+// until the test ends, reporting each request on seen. It returns the
+// server's address and the CA bundle that verifies it.
+func httpsBackend(t *testing.T) (addr string, caPEM []byte, seen <-chan tlsRequest) {
+	t.Helper()
 	cert, caPEM := backendCert(t)
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	type request struct{ host, serverName string }
-	seen := make(chan request, 4)
+	requests := make(chan tlsRequest, 4)
 	serveHTTP(t, func(_ http.ResponseWriter, r *http.Request) {
-		seen <- request{r.Host, r.TLS.ServerName}
+		requests <- tlsRequest{r.Host, r.TLS.ServerName}
 	}, &tls.Config{Certificates: []tls.Certificate{cert}}, l)
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return l.Addr().String(), caPEM, requests
+}
+
+// TestAddressHTTPSKeepsHost: https://backend.test:PORT with Address 127.0.0.1
+// reaches the server there, verifies its certificate for backend.test (so
+// the server name is the URL's host), and the server sees the URL's Host.
+func TestAddressHTTPSKeepsHost(t *testing.T) {
+	addr, caPEM, seen := httpsBackend(t)
+	_, port, _ := net.SplitHostPort(addr)
 	u := "https://" + net.JoinHostPort(backendHost, port) + "/healthz"
 
 	r := newChecker(t, nil).Check(ctxFor(t), Target{URL: u, Address: "127.0.0.1", CABundle: caPEM})
 	if r.Reason != ReasonOK || r.StatusCode != http.StatusOK {
 		t.Fatalf("got %s %d %q", r.Reason, r.StatusCode, r.Message)
 	}
-	want := request{net.JoinHostPort(backendHost, port), backendHost}
+	want := tlsRequest{net.JoinHostPort(backendHost, port), backendHost}
 	if got := recv(t, seen, "the request"); got != want {
 		t.Errorf("the server saw %+v, want %+v", got, want)
 	}

@@ -76,24 +76,15 @@ func TestPortHTTPKeepsHost(t *testing.T) {
 // and Port reaches the server at Port, verifies its certificate for
 // backend.test, and the server sees the URL's Host and server name.
 func TestPortHTTPSKeepsHost(t *testing.T) {
-	cert, caPEM := backendCert(t)
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type request struct{ host, serverName string }
-	seen := make(chan request, 4)
-	serveHTTP(t, func(_ http.ResponseWriter, r *http.Request) {
-		seen <- request{r.Host, r.TLS.ServerName}
-	}, &tls.Config{Certificates: []tls.Certificate{cert}}, l)
+	addr, caPEM, seen := httpsBackend(t)
 	hostPort := net.JoinHostPort(backendHost, closedPort(t))
 
-	target := Target{URL: "https://" + hostPort + "/healthz", Address: "127.0.0.1", Port: portOf(t, l.Addr().String()), CABundle: caPEM}
+	target := Target{URL: "https://" + hostPort + "/healthz", Address: "127.0.0.1", Port: portOf(t, addr), CABundle: caPEM}
 	r := newChecker(t, nil).Check(ctxFor(t), target)
 	if r.Reason != ReasonOK || r.StatusCode != http.StatusOK {
 		t.Fatalf("got %s %d %q", r.Reason, r.StatusCode, r.Message)
 	}
-	want := request{hostPort, backendHost}
+	want := tlsRequest{hostPort, backendHost}
 	if got := recv(t, seen, "the request"); got != want {
 		t.Errorf("the server saw %+v, want %+v", got, want)
 	}

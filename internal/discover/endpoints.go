@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -128,6 +130,15 @@ func Endpoints(svc *corev1.Service, endpointSlices []discoveryv1.EndpointSlice, 
 		return cmp.Or(a.Address.Compare(b.Address), cmp.Compare(a.Port, b.Port))
 	})
 	return slices.CompactFunc(backends, func(a, b Backend) bool { return a.Address == b.Address && a.Port == b.Port }), ""
+}
+
+// URLPort is u's port, else its scheme's default (80 for http, 443 for
+// https), the port a Service must serve for an Endpoints fan-out.
+func URLPort(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	return int(defaultPort[strings.ToLower(u.Scheme)])
 }
 
 // familyAllows tells whether a slice of addressType holds addresses of

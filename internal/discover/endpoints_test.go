@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"net/url"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,5 +95,19 @@ func TestEndpointsAreTheReadyOnesAtTheTargetPortOfTheURLsPort(t *testing.T) {
 	}
 	if _, problem := Endpoints(svc, slices[3:], 80, monitoringv1alpha1.IPFamilyAny); problem != "Service web has no ready endpoint for port 80" {
 		t.Fatalf("problem %q", problem)
+	}
+}
+
+func TestURLPortIsTheURLsOrItsSchemesDefault(t *testing.T) {
+	for raw, want := range map[string]int{
+		"http://web/": 80, "HTTPS://web/": 443, "http://web:8080/": 8080, "grpc://web:9090": 9090, "tcp://db:5432": 5432,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := URLPort(u); got != want {
+			t.Errorf("%s: port %d, want %d", raw, got, want)
+		}
 	}
 }

@@ -195,6 +195,8 @@ func (p parents) endpoint(host string) (scheme string, port int32) {
 	return "http", 0
 }
 
+// defaultPort is the port of a URL of each scheme that names none; tcp, tls,
+// grpc and grpcs URLs must name one.
 var defaultPort = map[string]int32{"http": 80, "https": 443}
 
 // listenerServes tells whether a listener's hostname admits host: any host
