@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -214,33 +215,53 @@ func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1a
 		markSuspended(hc)
 		return ctrl.Result{}, nil, nil
 	}
-	report := r.collectRound(hc)
+	report := r.collectRound(ctx, hc)
 	result, err := r.scheduleRound(ctx, hc)
 	return result, report, err
 }
 
-// roundReport is what a collected round has to tell once status records it:
-// its transitions, and what the notification rules need to know of it.
+// roundReport is what the collected rounds have to tell once status records
+// them: their transitions, and what the notification rules need to know of the
+// latest.
 type roundReport struct {
 	transitions []transition
-	// targets are every target after the round, as the planner reads them.
+	// targets are every target after the latest round, as the planner reads them.
 	targets []notify.Target
-	// budget is the turn of ErrorBudgetBurning, if it turned.
-	budget        *budgetChange
+	// budgets are the turns of ErrorBudgetBurning, oldest first.
+	budgets       []budgetChange
 	inMaintenance bool
 	at            time.Time
 }
 
-// collectRound folds the HealthCheck's finished round, if any, into status.
+// collectRound folds the HealthCheck's finished rounds, if any, into status,
+// oldest first (more than one only when the reconciler fell behind the rounds).
 // Sets Healthy, Degraded, Ready (Running or SecretNotFound), InMaintenance,
 // ErrorBudgetBurning and ErrorBudgetExhausted, availability and
 // observedGeneration.
-func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck) *roundReport {
+func (r *HealthCheckReconciler) collectRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) *roundReport {
 	key := client.ObjectKeyFromObject(hc)
-	rnd := r.rounds.takeFinished(key)
-	if rnd == nil || rnd.generation != hc.Generation {
-		return nil // none, or one for a spec that has since changed
+	rnds, dropped := r.rounds.takeFinished(key)
+	if dropped > 0 {
+		ctrl.LoggerFrom(ctx).Info("Rounds finished faster than status could be written; the oldest were not judged", "dropped", dropped)
 	}
+	var report *roundReport
+	for _, rnd := range rnds {
+		if rnd.generation != hc.Generation {
+			continue // one for a spec that has since changed
+		}
+		next := r.collectOne(hc, rnd)
+		if report != nil {
+			next.transitions = append(report.transitions, next.transitions...)
+			next.budgets = append(report.budgets, next.budgets...)
+		}
+		report = next
+	}
+	return report
+}
+
+// collectOne folds one finished round into status.
+func (r *HealthCheckReconciler) collectOne(hc *monitoringv1alpha1.HealthCheck, rnd *round) *roundReport {
+	key := client.ObjectKeyFromObject(hc)
 	th := thresholds{failure: hc.Spec.FailureThreshold, success: hc.Spec.SuccessThreshold}
 	if hc.Spec.CertificateExpiryThreshold != nil {
 		th.certificateExpiry = hc.Spec.CertificateExpiryThreshold.Duration
@@ -259,7 +280,10 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	o := objective(hc.Spec)
 	countRound(&hc.Status, c, rnd, hc.Spec, o, inMaintenance)
 	figures := c.ledger.Figures(rnd.started)
-	budget := setBudgetConditions(&hc.Status, c.ledger, figures, o, hc.Generation, rnd.started)
+	var budgets []budgetChange
+	if budget := setBudgetConditions(&hc.Status, c.ledger, figures, o, hc.Generation, rnd.started); budget != nil {
+		budgets = append(budgets, *budget)
+	}
 	r.Metrics.observeRound(key, rnd, judged)
 	r.Metrics.observeAvailability(key, figures, o)
 	hc.Status.ObservedGeneration = hc.Generation
@@ -268,7 +292,7 @@ func (r *HealthCheckReconciler) collectRound(hc *monitoringv1alpha1.HealthCheck)
 	markRunning(hc, rnd.targets)
 	markDiscovery(hc, r.discovery.lastOf(key))
 	r.budget.keep(key, rnd.targets)
-	return &roundReport{transitions: transitions, targets: plannedTargets(rnd.targets, judged), budget: budget, inMaintenance: inMaintenance, at: rnd.started}
+	return &roundReport{transitions: transitions, targets: plannedTargets(rnd.targets, judged), budgets: budgets, inMaintenance: inMaintenance, at: rnd.started}
 }
 
 // countsOf returns what the reconciler keeps of a HealthCheck's availability,
@@ -319,30 +343,22 @@ func markMaintenance(hc *monitoringv1alpha1.HealthCheck, schedule *maintenance.S
 	return active
 }
 
-// scheduleRound starts the next round when it is due, or asks to be called back
-// when it will be. A round's completion wakes the reconciler by itself.
-// Sets Ready=Unknown (Progressing) while the first round of a new spec runs.
+// scheduleRound starts the first round of a new spec (or one asked for) at once,
+// and hands every later one to the round runner, which starts it when its slot
+// comes without waiting for a reconcile (startDue). A round's completion wakes
+// the reconciler by itself.
+// Sets Ready=Unknown (Progressing) while the first round of a new spec runs, and
+// Ready=False (InvalidSpec) for a spec that cannot be checked.
 func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(hc)
-	if rnd := r.rounds.inFlight(key); rnd != nil && rnd.generation == hc.Generation && rnd.requestedAt == requestedAt(hc) {
+	if rnd := r.rounds.running(key); rnd != nil && rnd.generation == hc.Generation && rnd.requestedAt == requestedAt(hc) {
 		return ctrl.Result{}, nil
 	}
-	now := r.Clock.Now()
-	due := r.nextRun(hc)
-	if now.Before(due) {
-		return ctrl.Result{RequeueAfter: due.Sub(now)}, nil
-	}
-
-	if _, err := r.maintenanceOf(hc); err != nil {
-		r.forget(key)
-		markInvalid(hc, &resolve.InvalidSpecError{Msg: err.Error()})
+	if due := r.nextRun(hc); !due.IsZero() {
+		r.rounds.dueAt(key, due)
 		return ctrl.Result{}, nil
 	}
-	found, err := r.discovery.targets(ctx, hc)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	targets, err := resolveTargets(ctx, r.APIReader, hc, found.result.Targets)
+	targets, err := r.resolveRound(ctx, hc)
 	var invalid *resolve.InvalidSpecError
 	if errors.As(err, &invalid) {
 		r.forget(key)
@@ -352,18 +368,72 @@ func (r *HealthCheckReconciler) scheduleRound(ctx context.Context, hc *monitorin
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := listEndpoints(ctx, r.Client, hc.Namespace, targets); err != nil {
-		return ctrl.Result{}, err
-	}
-	r.rounds.start(hc, targets, due)
-	if !due.IsZero() {
-		r.Metrics.observeLag(now.Sub(due))
-	}
+	r.rounds.start(hc, targets, time.Time{})
 	if hc.Status.ObservedGeneration != hc.Generation {
 		markProgressing(hc)
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Started round", "targets", len(targets))
 	return ctrl.Result{}, nil
+}
+
+// startDue starts hc's round when its slot has come, called by the round
+// runner's workers: from the HealthCheck as the cache holds it, and without a
+// reconcile, so that a reconciler held up by status writes delays no check. It
+// starts only rounds of a spec already running; anything else (a new spec, a
+// round asked for, a spec that cannot be resolved) is the reconciler's, which
+// the change itself or, for an error, this wakes.
+func (r *HealthCheckReconciler) startDue(ctx context.Context, key types.NamespacedName) {
+	cached := &monitoringv1alpha1.HealthCheck{}
+	// The cache's own copy, read only: of it a round keeps only its own copy of the spec.
+	if err := r.Get(ctx, key, cached, &client.GetOptions{UnsafeDisableDeepCopy: ptr.To(true)}); err != nil {
+		return // deleted (the reconciler forgets it) or not cached: a reconcile times it again
+	}
+	hc := *cached
+	hc.Spec = *cached.Spec.DeepCopy()
+	if !hc.DeletionTimestamp.IsZero() || hc.Spec.Suspend || r.rounds.running(key) != nil {
+		return // a round still running times its successor through the reconciler when it ends
+	}
+	last, _ := r.rounds.latestStarted(key)
+	due := r.nextRun(&hc)
+	if due.IsZero() {
+		return
+	}
+	now := r.Clock.Now()
+	if now.Before(due) {
+		r.rounds.dueAt(key, due)
+		return
+	}
+	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(&hc))
+	targets, err := r.resolveRound(ctrl.LoggerInto(ctx, log), &hc)
+	if err != nil {
+		log.V(1).Info("Not starting a round, the reconciler will", "error", err)
+		r.rounds.wakeReconciler(key)
+		return
+	}
+	if r.rounds.startIfLatest(&hc, targets, due, last) {
+		r.Metrics.observeLag(now.Sub(due))
+		log.V(1).Info("Started round", "targets", len(targets))
+	}
+}
+
+// resolveRound resolves hc's targets for a round: its sources, Secrets and
+// endpoints. A spec that cannot be checked is a *resolve.InvalidSpecError.
+func (r *HealthCheckReconciler) resolveRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) ([]resolve.Target, error) {
+	if _, err := r.maintenanceOf(hc); err != nil {
+		return nil, &resolve.InvalidSpecError{Msg: err.Error()}
+	}
+	found, err := r.discovery.targets(ctx, hc)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := resolveTargets(ctx, r.APIReader, hc, found.result.Targets)
+	if err != nil {
+		return nil, err
+	}
+	if err := listEndpoints(ctx, r.Client, hc.Namespace, targets); err != nil {
+		return nil, err
+	}
+	return targets, nil
 }
 
 // forget stops a HealthCheck's round and drops its metrics.
@@ -440,7 +510,7 @@ func (r *HealthCheckReconciler) notify(ctx context.Context, hc *monitoringv1alph
 			StatusCode: t.target.StatusCode, Time: t.target.LastCheckTime.Time, Text: note(text),
 		})
 	}
-	if b := report.budget; b != nil {
+	for _, b := range report.budgets {
 		e := event{corev1.EventTypeNormal, monitoringv1alpha1.EventErrorBudgetRecovered, note(b.message), ""}
 		if b.burning {
 			e.eventType, e.reason = corev1.EventTypeWarning, monitoringv1alpha1.EventErrorBudgetBurning
@@ -712,7 +782,8 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.discovery = newDiscovery(r.APIReader, gatewayAPI)
-	r.rounds = newRounds(r.Checker.Run, r.Clock)
+	r.rounds = newRounds(r.Checker.Run, r.Clock, max(r.MaxConcurrentReconciles, 2))
+	r.rounds.startDue = r.startDue
 	if err := mgr.Add(r.rounds); err != nil {
 		return fmt.Errorf("adding the round runner: %w", err)
 	}

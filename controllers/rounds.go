@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -18,6 +19,11 @@ import (
 func requestedAt(hc *monitoringv1alpha1.HealthCheck) string {
 	return monitoringv1alpha1.RequestedAtToken(hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation])
 }
+
+// maxUncollectedRounds bounds the finished rounds of one HealthCheck kept for the
+// reconciler while it is held up (a slow API server): past it the oldest is
+// dropped, and the drop is logged when the reconciler collects the rest.
+const maxUncollectedRounds = 8
 
 // round is one pass over a HealthCheck's targets, run in its own goroutine so a
 // long round never holds a reconcile worker.
@@ -32,20 +38,33 @@ type round struct {
 	lag    time.Duration
 	cancel context.CancelFunc
 
-	// Set when the round finished; read only after done is closed. results are
-	// aligned with targets.
+	// Set when the round finished, before it is handed to the reconciler.
+	// results are aligned with targets.
 	results  []resolve.Result
 	duration time.Duration
-	done     chan struct{}
 }
 
-// rounds runs the rounds of all HealthChecks and wakes the reconciler when one
-// finishes. It is a manager Runnable: stopping the manager cancels every round and
-// waits for them. At most one round per HealthCheck exists at a time.
+// rounds runs the rounds of all HealthChecks. It is a manager Runnable: stopping
+// the manager cancels every round and waits for them. At most one round per
+// HealthCheck runs at a time.
+//
+// It also times them. The reconciler starts a round at once when a spec is
+// new (or a round was asked for); every later round is started by this runner's
+// own workers when its slot comes (due), from the HealthCheck as the cache
+// holds it, so that rounds never wait in the reconciler's queue behind status
+// writes: a slow API server delays status, not checks. A finished round wakes the
+// reconciler, which folds it into status (finished, in order).
 type rounds struct {
 	check resolve.Runner
 	clock clock.PassiveClock
 	wake  chan event.GenericEvent
+	// due holds each HealthCheck until its next round is due (client-go's
+	// delaying queue: one timer for all of them, an item queued once).
+	due workqueue.TypedDelayingInterface[types.NamespacedName]
+	// startDue starts a HealthCheck's round if it is due; set by the reconciler.
+	startDue func(ctx context.Context, key types.NamespacedName)
+	// starters is how many HealthChecks' rounds may be started at once.
+	starters int
 
 	mu      sync.Mutex
 	base    context.Context
@@ -54,6 +73,11 @@ type rounds struct {
 	// no wg.Add races Start's wg.Wait.
 	stopped bool
 	current map[types.NamespacedName]*round
+	// finished holds rounds that finished and that the reconciler has not yet
+	// collected, oldest first, at most maxUncollectedRounds; dropped counts
+	// those dropped past it since the last collection.
+	finished map[types.NamespacedName][]*round
+	dropped  map[types.NamespacedName]int
 	// latest remembers the latest round of each HealthCheck started in this
 	// process, since status, which also records it, is not written after every
 	// round, and a write may even be refused.
@@ -71,23 +95,41 @@ type lastRound struct {
 	at          time.Time
 }
 
-func newRounds(run resolve.RunFunc, clk clock.PassiveClock) *rounds {
+func newRounds(run resolve.RunFunc, clk clock.PassiveClock, starters int) *rounds {
 	base, cancel := context.WithCancel(context.Background())
+	config := workqueue.TypedDelayingQueueConfig[types.NamespacedName]{Name: "rounds"}
+	if ticking, ok := clk.(clock.WithTicker); ok {
+		config.Clock = ticking
+	}
 	return &rounds{
 		check:     resolve.Runner{Run: run, Clock: clk},
 		clock:     clk,
 		wake:      make(chan event.GenericEvent, 1024),
+		due:       workqueue.NewTypedDelayingQueueWithConfig(config),
+		starters:  max(starters, 1),
 		base:      base,
 		stopAll:   cancel,
 		current:   map[types.NamespacedName]*round{},
+		finished:  map[types.NamespacedName][]*round{},
+		dropped:   map[types.NamespacedName]int{},
 		latest:    map[types.NamespacedName]lastRound{},
 		requested: map[types.NamespacedName]bool{},
 	}
 }
 
-// Start blocks until ctx ends, then cancels all rounds and waits for them.
+// Start runs the workers that start due rounds and blocks until ctx ends, then
+// cancels all rounds and waits for them.
 func (r *rounds) Start(ctx context.Context) error {
+	var workers sync.WaitGroup
+	for range r.starters {
+		workers.Go(func() {
+			for r.startNext(ctx) {
+			}
+		})
+	}
 	<-ctx.Done()
+	r.due.ShutDown()
+	workers.Wait()
 	r.mu.Lock()
 	r.stopped = true
 	r.mu.Unlock()
@@ -96,15 +138,54 @@ func (r *rounds) Start(ctx context.Context) error {
 	return nil
 }
 
+// startNext starts the round of the next HealthCheck that comes due; false once
+// the runner stops.
+func (r *rounds) startNext(ctx context.Context) bool {
+	key, shutdown := r.due.Get()
+	if shutdown {
+		return false
+	}
+	defer r.due.Done(key)
+	if r.startDue != nil {
+		r.startDue(ctx, key)
+	}
+	return true
+}
+
 // NeedLeaderElection is true: only the leader checks.
 func (r *rounds) NeedLeaderElection() bool { return true }
 
+// dueAt has a worker call startDue for key at due (at once if it is past). Of
+// several times asked for one HealthCheck the earliest wins; startDue tells
+// whether the round is really due then.
+func (r *rounds) dueAt(key types.NamespacedName, due time.Time) {
+	r.due.AddAfter(key, due.Sub(r.clock.Now()))
+}
+
 // start begins a round of hc's resolved targets, replacing (and cancelling) any
-// round of hc still in flight.
+// round of hc still in flight, and has its successor's slot timed.
 func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target, due time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.startLocked(hc, targets, due)
+}
+
+// startIfLatest starts a round as start does, unless another round of hc was
+// started since last (which the caller read from latestStarted): a round the
+// reconciler started for a new spec is never replaced by one of the old.
+func (r *rounds) startIfLatest(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target, due time.Time, last lastRound) bool {
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.latest[key] != last {
+		return false
+	}
+	r.startLocked(hc, targets, due)
+	return true
+}
+
+func (r *rounds) startLocked(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Target, due time.Time) {
+	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
 	if r.stopped {
 		return // the manager is stopping
 	}
@@ -118,7 +199,6 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 		targets:     targets,
 		started:     r.clock.Now(),
 		cancel:      cancel,
-		done:        make(chan struct{}),
 	}
 	if !due.IsZero() {
 		rnd.lag = max(rnd.started.Sub(due), 0)
@@ -126,8 +206,8 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 	r.current[key] = rnd
 	r.latest[key] = lastRound{generation: rnd.generation, requestedAt: rnd.requestedAt, at: rnd.started}
 	delete(r.requested, key)
-	wakeObj := &monitoringv1alpha1.HealthCheck{}
-	wakeObj.Namespace, wakeObj.Name = hc.Namespace, hc.Name
+	every := resolve.Interval(hc.Spec)
+	r.dueAt(key, nextSlot(rnd.started, every, phase(key, every)))
 	workers := int(hc.Spec.Workers)
 
 	r.wg.Add(1)
@@ -136,39 +216,58 @@ func (r *rounds) start(hc *monitoringv1alpha1.HealthCheck, targets []resolve.Tar
 		defer cancel()
 		rnd.results = r.check.Check(ctx, targets, workers, nil)
 		rnd.duration = r.clock.Since(rnd.started)
-		close(rnd.done)
-		if ctx.Err() != nil {
-			return // replaced or stopped: nobody waits for these results
-		}
-		select {
-		case r.wake <- event.GenericEvent{Object: wakeObj}:
-		case <-r.base.Done():
-		}
+		if r.finish(ctx, key, rnd) {
+			r.wakeReconciler(key)
+		} // else replaced or stopped: nobody waits for these results
 	}()
 }
 
-// inFlight returns hc's current round, finished or not.
-func (r *rounds) inFlight(key types.NamespacedName) *round {
+// finish hands a finished round to the reconciler, unless it was cancelled.
+func (r *rounds) finish(ctx context.Context, key types.NamespacedName, rnd *round) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.current[key] == rnd {
+		delete(r.current, key)
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	waiting := append(r.finished[key], rnd)
+	if len(waiting) > maxUncollectedRounds {
+		r.dropped[key] += len(waiting) - maxUncollectedRounds
+		waiting = waiting[len(waiting)-maxUncollectedRounds:]
+	}
+	r.finished[key] = waiting
+	return true
+}
+
+// wakeReconciler has the reconciler reconcile hc.
+func (r *rounds) wakeReconciler(key types.NamespacedName) {
+	wakeObj := &monitoringv1alpha1.HealthCheck{}
+	wakeObj.Namespace, wakeObj.Name = key.Namespace, key.Name
+	select {
+	case r.wake <- event.GenericEvent{Object: wakeObj}:
+	case <-r.base.Done():
+	}
+}
+
+// running returns hc's round in flight, nil when none is.
+func (r *rounds) running(key types.NamespacedName) *round {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.current[key]
 }
 
-// takeFinished removes and returns hc's round if it has finished.
-func (r *rounds) takeFinished(key types.NamespacedName) *round {
+// takeFinished removes and returns hc's finished rounds, oldest first, and how
+// many finished rounds were dropped since the last call because the reconciler
+// fell maxUncollectedRounds behind.
+func (r *rounds) takeFinished(key types.NamespacedName) ([]*round, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rnd := r.current[key]
-	if rnd == nil {
-		return nil
-	}
-	select {
-	case <-rnd.done:
-		delete(r.current, key)
-		return rnd
-	default:
-		return nil
-	}
+	rnds, dropped := r.finished[key], r.dropped[key]
+	delete(r.finished, key)
+	delete(r.dropped, key)
+	return rnds, dropped
 }
 
 // latestStarted is hc's latest round started in this process.
@@ -193,7 +292,8 @@ func (r *rounds) isRequested(key types.NamespacedName) bool {
 	return r.requested[key]
 }
 
-// stop cancels hc's round, if any, and forgets hc.
+// stop cancels hc's round, if any, and forgets hc. A slot still timed for it
+// finds nothing to start.
 func (r *rounds) stop(key types.NamespacedName) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -201,6 +301,8 @@ func (r *rounds) stop(key types.NamespacedName) {
 		rnd.cancel()
 	}
 	delete(r.current, key)
+	delete(r.finished, key)
+	delete(r.dropped, key)
 	delete(r.latest, key)
 	delete(r.requested, key)
 }

@@ -62,7 +62,11 @@ func runSuite(m *testing.M) int {
 	// network that EndpointSlices here point to (the API server refuses
 	// loopback endpoints), so that checking them never sends a packet.
 	opts.DenyCIDRs = blockedAddress + "/32," + endpointsNetwork
-	operator, err := testenv.StartOperator(cfg, opts)
+	// The operator talks to the API server through the suite's gate, which
+	// holds status writes where a test asks (slowapi_test.go).
+	operatorCfg := rest.CopyConfig(cfg)
+	operatorCfg.Wrap(gate.wrap)
+	operator, err := testenv.StartOperator(operatorCfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

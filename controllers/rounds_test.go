@@ -1,0 +1,85 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+)
+
+// noChecks is a RunFunc with nothing to check: a round of no targets ends at once.
+func noChecks(context.Context, []checker.Target, int, func(checker.Result)) []checker.Result {
+	return nil
+}
+
+func startedRounds(t *testing.T, clk *clocktesting.FakeClock) (*rounds, <-chan types.NamespacedName) {
+	t.Helper()
+	r := newRounds(noChecks, clk, 1)
+	due := make(chan types.NamespacedName, 16)
+	r.startDue = func(_ context.Context, key types.NamespacedName) { due <- key }
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- r.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	return r, due
+}
+
+func TestTheRoundRunnerTimesEachRoundsSuccessorOnItsSlot(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	r, due := startedRounds(t, clk)
+	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"},
+		Spec: monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 10 * time.Second}}}
+	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
+
+	r.start(hc, nil, time.Time{})
+	slot := nextSlot(clk.Now(), 10*time.Second, phase(key, 10*time.Second))
+
+	// Nothing is due until the slot comes.
+	clk.SetTime(slot.Add(-time.Millisecond))
+	select {
+	case <-due:
+		t.Fatal("the next round was due before its slot")
+	default:
+	}
+	clk.SetTime(slot)
+	select {
+	case got := <-due:
+		if got != key {
+			t.Fatalf("due: %v, want %v", got, key)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the next round was not due at its slot")
+	}
+}
+
+func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndAtMostEight(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	r, _ := startedRounds(t, clk)
+	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}
+	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
+
+	const rounds = maxUncollectedRounds + 3
+	for i := range rounds {
+		r.start(hc, nil, time.Time{})
+		<-r.wake // finished, and the reconciler woken; it does not collect yet
+		clk.Step(time.Duration(i+1) * time.Second)
+	}
+	got, dropped := r.takeFinished(key)
+	if len(got) != maxUncollectedRounds || dropped != 3 {
+		t.Fatalf("%d rounds kept and %d dropped, want %d and 3", len(got), dropped, maxUncollectedRounds)
+	}
+	for i := 1; i < len(got); i++ {
+		if !got[i-1].started.Before(got[i].started) {
+			t.Fatalf("round %d started at %v, not after the one before it (%v)", i, got[i].started, got[i-1].started)
+		}
+	}
+	if again, dropped := r.takeFinished(key); len(again) != 0 || dropped != 0 {
+		t.Fatalf("taken twice: %d rounds, %d dropped", len(again), dropped)
+	}
+}
