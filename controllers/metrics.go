@@ -39,16 +39,13 @@ const (
 // Metrics holds the operator's Prometheus metrics. They are served on the manager's
 // metrics endpoint.
 type Metrics struct {
-	targetUp   *prometheus.GaugeVec
-	targetSlow *prometheus.GaugeVec
-	// lastLatency is each target's latency of its last answer: one series a
-	// target, where a histogram costs sixteen.
-	lastLatency *prometheus.GaugeVec
+	// targets are the gauges of each target: up, slow, the latency of its last
+	// answer (one series a target, where a histogram costs sixteen),
+	// certificate expiry and backends by state.
+	targets *targetGauges
 	// targetLatency, nil unless MetricsOptions.TargetLatencyHistograms, is the
 	// distribution of each target's latencies.
 	targetLatency *prometheus.HistogramVec
-	certExpiry    *prometheus.GaugeVec
-	backends      *prometheus.GaugeVec
 	availability  *prometheus.GaugeVec
 	budgetLeft    *prometheus.GaugeVec
 	objective     *prometheus.GaugeVec
@@ -58,11 +55,6 @@ type Metrics struct {
 	// notificationsDropped counts webhook messages not delivered, by reason
 	// (notify.DropReason), so a lost notification is never silent.
 	notificationsDropped *prometheus.CounterVec
-
-	mu sync.Mutex
-	// targets remembers the target names with series per HealthCheck, so series of
-	// removed targets can be deleted, and whether each has backend series.
-	targets map[types.NamespacedName]map[string]bool
 }
 
 // MetricsOptions chooses optional metrics.
@@ -77,26 +69,7 @@ type MetricsOptions struct {
 func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 	targetLabels := []string{labelNamespace, labelHealthCheck, labelTarget}
 	m := &Metrics{
-		targetUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "healthcheck_target_up",
-			Help: "1 when the target is Up or Slow, 0 when it is Down; absent while Pending.",
-		}, targetLabels),
-		targetSlow: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "healthcheck_target_slow",
-			Help: "1 when the target is Slow, else 0; absent while Pending.",
-		}, targetLabels),
-		lastLatency: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "healthcheck_target_last_latency_seconds",
-			Help: "Latency of the target's last check that got an answer (for a fanned-out target, its judgement of its backends'), as status.targets[].latencyMs.",
-		}, targetLabels),
-		certExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "healthcheck_target_certificate_expiry_timestamp_seconds",
-			Help: "When the TLS certificate of an https target expires, as a Unix time.",
-		}, targetLabels),
-		backends: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "healthcheck_target_backends",
-			Help: "Backends of a fanned-out target by the state of their last check (up, slow, down); absent for other targets.",
-		}, []string{labelNamespace, labelHealthCheck, labelTarget, labelState}),
+		targets: newTargetGauges(),
 		availability: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "healthcheck_availability_ratio",
 			Help: "Good checks over counted checks in the HealthCheck's availability window (0 to 1), as status.availability.ratio.",
@@ -127,7 +100,6 @@ func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 			Name: "healthcheck_notifications_dropped_total",
 			Help: "Webhook notifications not delivered, by reason: QueueFull, TooManyReceivers, GaveUp or Shutdown.",
 		}, []string{labelReason}),
-		targets: map[types.NamespacedName]map[string]bool{},
 	}
 	if opts.TargetLatencyHistograms {
 		m.targetLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -137,7 +109,7 @@ func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 		}, targetLabels)
 		reg.MustRegister(m.targetLatency)
 	}
-	reg.MustRegister(m.targetUp, m.targetSlow, m.lastLatency, m.certExpiry, m.backends, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
+	reg.MustRegister(m.targets, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
@@ -157,43 +129,56 @@ func defaultMetrics(opts MetricsOptions) *Metrics {
 
 // observeRound records a finished round: every check (each backend's, for a
 // fanned-out target), the targets' states, their backends by state and the
-// round's duration. Series of targets no longer in the round are deleted.
+// round's duration. Series of targets no longer in the round go.
 func (m *Metrics) observeRound(key types.NamespacedName, rnd *round, judged []monitoringv1alpha1.TargetStatus) {
 	ns, name := key.Namespace, key.Name
 	m.roundDuration.WithLabelValues(ns, name).Observe(rnd.duration.Seconds())
-	m.mu.Lock()
-	before := m.targets[key]
-	m.mu.Unlock()
-	seen := make(map[string]bool, len(rnd.targets))
+	before := m.targets.previous(key)
+	var byName map[string]*targetGauge // built only when targets moved
+	previous := func(i int, target string) *targetGauge {
+		if i < len(before) && before[i].name == target {
+			return &before[i]
+		}
+		if byName == nil {
+			byName = make(map[string]*targetGauge, len(before))
+			for j := range before {
+				byName[before[j].name] = &before[j]
+			}
+		}
+		return byName[target]
+	}
+	after := make([]targetGauge, 0, len(rnd.targets))
+	// at indexes after by name: targets whose names are the same (two URLs
+	// that differ only in a redacted query) share their series, and the
+	// last of them sets it, as a gauge set twice would.
+	at := make(map[string]int, len(rnd.targets))
 	for i, t := range rnd.targets {
-		seen[t.Name] = judged[i].Backends != nil
+		g := targetGauge{name: t.Name, state: judged[i].State}
+		if prev := previous(i, t.Name); prev != nil {
+			g.latency, g.hasLatency, g.certExpiry = prev.latency, prev.hasLatency, prev.certExpiry
+		}
 		if t.Checkable() {
-			m.observeChecks(ns, name, t.Name, rnd.results[i])
+			m.observeChecks(ns, name, t.Name, rnd.results[i], &g)
 		}
 		if counts := judged[i].Backends; counts != nil {
-			m.observeBackends(ns, name, t.Name, counts)
-		} else if before[t.Name] {
-			m.deleteBackends(ns, name, t.Name)
+			g.backends = &[3]int32{counts.Up, counts.Slow, counts.Down}
 		}
-		labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: t.Name}
-		switch state := judged[i].State; state {
-		case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
-			m.targetUp.With(labels).Set(boolToFloat(state != monitoringv1alpha1.StateDown))
-			m.targetSlow.With(labels).Set(boolToFloat(state == monitoringv1alpha1.StateSlow))
-		default:
-			m.targetUp.Delete(labels)
-			m.targetSlow.Delete(labels)
+		if j, twice := at[t.Name]; twice {
+			after[j] = g
+			continue
+		}
+		at[t.Name] = len(after)
+		after = append(after, g)
+	}
+	m.targets.set(key, after)
+	if m.targetLatency == nil {
+		return
+	}
+	for _, old := range before {
+		if _, kept := at[old.name]; !kept {
+			m.targetLatency.DeleteLabelValues(ns, name, old.name)
 		}
 	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for old := range m.targets[key] {
-		if _, kept := seen[old]; !kept {
-			m.deleteTarget(ns, name, old)
-		}
-	}
-	m.targets[key] = seen
 }
 
 // observeAvailability sets a HealthCheck's availability gauges: the ratio
@@ -215,45 +200,23 @@ func (m *Metrics) observeAvailability(key types.NamespacedName, figures availabi
 	m.objective.WithLabelValues(ns, name).Set(o.Ratio())
 }
 
-// observeChecks records the checks of a target's result: its backends' for a
-// fanned-out target that had any, else its own. A fanned-out target's
-// certificate expiry is the one its result reports, which expires first.
-func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result) {
+// observeChecks records the checks of a target's result, its backends' for a
+// fanned-out target that had any, else its own, and sets its gauges' latency
+// and certificate expiry: a check that got no answer (a refused connection, a
+// timeout) leaves the last latency, and a fanned-out target's certificate
+// expiry is the one its result reports, which expires first.
+func (m *Metrics) observeChecks(ns, name, target string, res resolve.Result, g *targetGauge) {
 	if len(res.Backends) == 0 {
 		m.observeCheck(ns, name, target, res.Result)
-		m.observeLastLatency(ns, name, target, res.Result)
-		return
 	}
 	for _, b := range res.Backends {
-		check := b.Result
-		check.CertificateExpiresAt = nil
-		m.observeCheck(ns, name, target, check)
+		m.observeCheck(ns, name, target, b.Result)
 	}
-	m.observeLastLatency(ns, name, target, res.Result)
-	if res.CertificateExpiresAt != nil {
-		m.certExpiry.WithLabelValues(ns, name, target).Set(float64(res.CertificateExpiresAt.Unix()))
-	}
-}
-
-// observeLastLatency records the latency of a target's last answer; a check
-// that got none (a refused connection, a timeout) leaves the last one.
-func (m *Metrics) observeLastLatency(ns, name, target string, res checker.Result) {
 	if res.StatusCode != 0 || res.Seen != "" {
-		m.lastLatency.WithLabelValues(ns, name, target).Set(res.Latency.Seconds())
+		g.latency, g.hasLatency = res.Latency.Seconds(), true
 	}
-}
-
-// observeBackends sets a fanned-out target's backends by state.
-func (m *Metrics) observeBackends(ns, name, target string, counts *monitoringv1alpha1.BackendSummary) {
-	for i, n := range [...]int32{counts.Up, counts.Slow, counts.Down} {
-		m.backends.WithLabelValues(ns, name, target, backendStates[i]).Set(float64(n))
-	}
-}
-
-// deleteBackends deletes a target's backend series.
-func (m *Metrics) deleteBackends(ns, name, target string) {
-	for _, state := range backendStates {
-		m.backends.DeleteLabelValues(ns, name, target, state)
+	if res.CertificateExpiresAt != nil {
+		g.certExpiry = res.CertificateExpiresAt.Unix()
 	}
 }
 
@@ -266,9 +229,6 @@ func (m *Metrics) observeCheck(ns, name, target string, res checker.Result) {
 	m.checks.WithLabelValues(ns, name, result, string(res.Reason)).Inc()
 	if m.targetLatency != nil && res.StatusCode != 0 {
 		m.targetLatency.WithLabelValues(ns, name, target).Observe(res.Latency.Seconds())
-	}
-	if res.CertificateExpiresAt != nil {
-		m.certExpiry.WithLabelValues(ns, name, target).Set(float64(res.CertificateExpiresAt.Unix()))
 	}
 }
 
@@ -285,34 +245,15 @@ func (m *Metrics) observeLag(lag time.Duration) {
 // forget deletes every series of a HealthCheck, as when it is deleted.
 func (m *Metrics) forget(key types.NamespacedName) {
 	match := prometheus.Labels{labelNamespace: key.Namespace, labelHealthCheck: key.Name}
-	m.targetUp.DeletePartialMatch(match)
-	m.targetSlow.DeletePartialMatch(match)
-	m.lastLatency.DeletePartialMatch(match)
+	m.targets.forget(key)
 	if m.targetLatency != nil {
 		m.targetLatency.DeletePartialMatch(match)
 	}
-	m.certExpiry.DeletePartialMatch(match)
-	m.backends.DeletePartialMatch(match)
 	m.availability.Delete(match)
 	m.budgetLeft.Delete(match)
 	m.objective.Delete(match)
 	m.checks.DeletePartialMatch(match)
 	m.roundDuration.DeletePartialMatch(match)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.targets, key)
-}
-
-func (m *Metrics) deleteTarget(ns, name, target string) {
-	labels := prometheus.Labels{labelNamespace: ns, labelHealthCheck: name, labelTarget: target}
-	m.targetUp.Delete(labels)
-	m.targetSlow.Delete(labels)
-	m.lastLatency.Delete(labels)
-	if m.targetLatency != nil {
-		m.targetLatency.Delete(labels)
-	}
-	m.certExpiry.Delete(labels)
-	m.deleteBackends(ns, name, target)
 }
 
 func boolToFloat(b bool) float64 {

@@ -55,3 +55,34 @@ func TestATargetHasAtMostFourSeriesByDefault(t *testing.T) {
 		t.Fatalf("with histograms an https target has %d series, want 20", got)
 	}
 }
+
+// Two targets whose display names are the same (URLs that differ only in a
+// redacted query) share their series, which the last of them sets, as one
+// gauge set twice would; a scrape never sees one series twice.
+func TestTargetsOfOneDisplayNameShareTheirSeries(t *testing.T) {
+	slow := good(true)
+	slow.Latency = 2 * time.Second
+	rnd := &round{started: checkedAt,
+		targets: []resolve.Target{{URL: "http://shop/?key=a", Name: "http://shop/?key=REDACTED"}, {URL: "http://shop/?key=b", Name: "http://shop/?key=REDACTED"}},
+		results: results(good(false), slow)}
+	judged := []monitoringv1alpha1.TargetStatus{{State: monitoringv1alpha1.StateUp}, {State: monitoringv1alpha1.StateSlow}}
+
+	reg := prometheus.NewPedanticRegistry()
+	NewMetrics(reg, MetricsOptions{}).observeRound(types.NamespacedName{Namespace: "ns", Name: "hc"}, rnd, judged)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			got[f.GetName()] = m.GetGauge().GetValue()
+		}
+		if n := len(f.GetMetric()); n != 1 && f.GetName() != "healthcheck_checks_total" {
+			t.Fatalf("%s has %d series, want 1", f.GetName(), n)
+		}
+	}
+	if got["healthcheck_target_slow"] != 1 || got["healthcheck_target_last_latency_seconds"] != 2 {
+		t.Fatalf("the series are not the last target's: %v", got)
+	}
+}

@@ -52,14 +52,17 @@ func (s *series) add(at int64, b bucket) bool {
 func (s *series) slot(k int64) *bucket {
 	switch {
 	case len(s.buckets) == 0:
-		s.first, s.buckets = k, make([]bucket, 1, s.keep)
+		// Room grows with the buckets counted (see grow), so a young ledger,
+		// or one of a short interval's targets, holds what it counted, not
+		// its whole window.
+		s.first, s.buckets = k, make([]bucket, 1, min(s.keep, 2))
 	case k > s.newest():
 		s.advance(k)
 	case k <= s.newest()-s.keep:
 		return nil
 	case k < s.first:
 		// A clock behind the one that counted so far: room before the oldest.
-		s.buckets = append(make([]bucket, s.first-k, s.keep), s.buckets...)
+		s.buckets = append(make([]bucket, s.first-k, min(s.keep, s.first-k+int64(len(s.buckets)))), s.buckets...)
 		s.first = k
 	}
 	return &s.buckets[k-s.first]
@@ -71,6 +74,7 @@ func (s *series) advance(k int64) {
 		s.first, s.buckets = k, append(s.buckets[:0], bucket{})
 		return
 	}
+	s.grow(min(k-s.newest(), s.keep))
 	for range k - s.newest() {
 		s.buckets = append(s.buckets, bucket{})
 	}
@@ -78,6 +82,17 @@ func (s *series) advance(k int64) {
 		s.buckets = append(s.buckets[:0], s.buckets[drop:]...)
 		s.first += drop
 	}
+}
+
+// grow makes room for n more buckets, doubling up to keep (append's own growth
+// would overshoot keep, and a full series stays at keep for good).
+func (s *series) grow(n int64) {
+	need := int64(len(s.buckets)) + n
+	if need <= int64(cap(s.buckets)) {
+		return
+	}
+	room := min(max(need, 2*int64(cap(s.buckets))), s.keep+1)
+	s.buckets = append(make([]bucket, 0, room), s.buckets...)
 }
 
 // since sums the buckets that overlap the span from the Unix second from

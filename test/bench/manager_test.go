@@ -30,7 +30,7 @@ type manager struct {
 	done       chan error
 }
 
-func startManager(b *testing.B, env *testenv.Env, bin string) *manager {
+func startManager(b *testing.B, env *testenv.Env, bin string, shardArgs []string) *manager {
 	b.Helper()
 	dir := b.TempDir()
 	kubeconfigPath := filepath.Join(dir, "kubeconfig")
@@ -50,6 +50,7 @@ func startManager(b *testing.B, env *testenv.Env, bin string) *manager {
 		"--metrics-secure=false",
 		"--health-probe-bind-address=0",
 	}
+	args = append(args, shardArgs...)
 	m.cmd = exec.Command(bin, append(args, strings.Fields(*managerArgs)...)...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath)
 	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
@@ -70,6 +71,49 @@ func startManager(b *testing.B, env *testenv.Env, bin string) *manager {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// managers are the manager processes of one run, one per shard.
+type managers []*manager
+
+func (ms managers) status(b *testing.B) []procStatus {
+	b.Helper()
+	out := make([]procStatus, len(ms))
+	for i, m := range ms {
+		out[i] = m.status(b)
+	}
+	return out
+}
+
+// scrape reads every manager's metrics as one scrape: counters and histogram
+// buckets add up across shards.
+func (ms managers) scrape(ctx context.Context) (metrics, error) {
+	var all metrics
+	for _, m := range ms {
+		got, err := m.scrape(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, got...)
+	}
+	return all, nil
+}
+
+func (ms managers) alive() error {
+	for i, m := range ms {
+		if err := m.alive(); err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (ms managers) logTail() string {
+	var out strings.Builder
+	for i, m := range ms {
+		fmt.Fprintf(&out, "--- shard %d\n%s\n", i, m.logTail())
+	}
+	return out.String()
 }
 
 // stop sends SIGTERM, as the kubelet would, and waits for the manager to exit.

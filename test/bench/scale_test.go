@@ -33,6 +33,8 @@ var (
 	settleFor    = flag.Duration("scale.settle", 70*time.Second, "how long after every HealthCheck is Up the window starts, at least 1.5 intervals")
 	managerBin   = flag.String("scale.manager", "", "the manager binary, an absolute path; empty builds ./cmd/manager")
 	managerArgs  = flag.String("scale.manager-args", "", "space-separated flags added to the manager's, such as --max-concurrent-reconciles=16")
+	scrapeEvery  = flag.Duration("scale.scrape-interval", 15*time.Second, "how often the managers' metrics are scraped, as Prometheus would; 0 only for the figures")
+	shards       = flag.Int("scale.shards", 1, "manager processes, each with --total-shards and its own --shard-index")
 )
 
 // BenchmarkOperatorScale runs the manager, with its production flags, against
@@ -64,8 +66,19 @@ func BenchmarkOperatorScale(b *testing.B) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
 	must(b, k8s.Create(ctx, ns))
 
-	mgr := startManager(b, env, managerBinary(b))
-	idleRSS := mgr.status(b).rss
+	bin := managerBinary(b)
+	var mgrs managers
+	for i := range *shards {
+		var args []string
+		if *shards > 1 {
+			args = []string{fmt.Sprintf("--total-shards=%d", *shards), fmt.Sprintf("--shard-index=%d", i)}
+		}
+		mgrs = append(mgrs, startManager(b, env, bin, args))
+	}
+	idle := mgrs.status(b)
+	if *scrapeEvery > 0 {
+		go scrapeAsPrometheusWould(ctx, mgrs, *scrapeEvery)
+	}
 
 	watch := startWatch(b, k8s, ns.Name)
 	created := time.Now()
@@ -77,24 +90,24 @@ func BenchmarkOperatorScale(b *testing.B) {
 	// its first status heartbeat (within the manager's refresh interval, 1m by
 	// default, of the writes of its first rounds), so the window sees the steady
 	// state, not the HealthChecks' arrival.
-	if err := watch.waitAllUp(ctx, *healthChecks, *targetsEach, 5*time.Minute); err != nil {
-		b.Fatalf("%v\nmanager log:\n%s", err, mgr.logTail())
+	if err := watch.waitAllUp(ctx, *healthChecks, *targetsEach, max(5*time.Minute, time.Duration(*healthChecks)*30*time.Millisecond)); err != nil {
+		b.Fatalf("%v\nmanager log:\n%s", err, mgrs.logTail())
 	}
 	b.Logf("All %d HealthChecks Up %s after creation", *healthChecks, time.Since(created).Round(time.Millisecond))
 	settle := max(*interval*3/2, *settleFor)
 	sleep(ctx, settle)
 
-	before := takeSnapshot(b, mgr, watch, env)
+	before := takeSnapshot(b, mgrs, watch, env)
 	b.ResetTimer()
 	sleep(ctx, *window)
 	b.StopTimer()
-	after := takeSnapshot(b, mgr, watch, env)
-	if err := mgr.alive(); err != nil {
-		b.Fatalf("%v\nmanager log:\n%s", err, mgr.logTail())
+	after := takeSnapshot(b, mgrs, watch, env)
+	if err := mgrs.alive(); err != nil {
+		b.Fatalf("%v\nmanager log:\n%s", err, mgrs.logTail())
 	}
 
 	r := compare(before, after)
-	r.idleRSS, r.peakRSS = idleRSS, after.manager.peakRSS
+	r.idle = idle
 	r.falseDown, r.slowSeen = watch.falseStates()
 	r.peakUpdates = watch.peakUpdates(before.at, after.at)
 	r.report(b, *healthChecks, *targetsEach, *interval)
@@ -173,6 +186,21 @@ func managerBinary(b *testing.B) string {
 		b.Fatalf("building the manager: %v\n%s", err, output)
 	}
 	return out
+}
+
+// scrapeAsPrometheusWould scrapes the managers every interval until ctx ends,
+// so that what serving metrics costs them is in the figures.
+func scrapeAsPrometheusWould(ctx context.Context, mgrs managers, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			_, _ = mgrs.scrape(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {
