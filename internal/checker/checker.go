@@ -193,10 +193,12 @@ type Checker struct {
 	// FIFO, so checks get slots in arrival order whichever Run they are from.
 	global *semaphore.Weighted
 	clock  clock.PassiveClock
-	// transport, if non-nil, overrides transports (Options.Transport).
-	transport    http.RoundTripper
-	transports   *transportCache
-	maxBodyBytes int64
+	// transport, if non-nil, overrides transports (Options.Transport), and
+	// transportClients are its clients.
+	transport        http.RoundTripper
+	transportClients probeClients
+	transports       *transportCache
+	maxBodyBytes     int64
 
 	// slotWaitHook, if set (tests only), is called with a target's index
 	// when Run must wait for a free worker slot before starting it. It lets
@@ -222,31 +224,31 @@ func New(opts Options) *Checker {
 	if opts.MaxInFlight > 0 {
 		global = semaphore.NewWeighted(int64(opts.MaxInFlight))
 	}
-	return &Checker{
+	c := &Checker{
 		global:       global,
 		clock:        opts.Clock,
 		transport:    opts.Transport,
 		transports:   newTransportCache(opts.Policy),
 		maxBodyBytes: opts.MaxBodyBytes,
 	}
+	if opts.Transport != nil {
+		c.transportClients = newProbeClients(opts.Transport)
+	}
+	return c
 }
 
-// clientFor returns the client for one check of t. Clients are cheap; the
-// transports behind them are shared. It returns nil and a problem for
+// clientFor returns the client for one check of t. Clients, and the
+// transports behind them, are shared. It returns nil and a problem for
 // buildRequest's "invalid request" message if t's TLS settings are unusable.
 func (c *Checker) clientFor(t Target) (*http.Client, string) {
-	rt := c.transport
-	if rt == nil {
-		tr, err := c.transports.get(t)
-		if err != nil {
-			return nil, err.Error()
-		}
-		rt = tr
+	if c.transport != nil {
+		return c.transportClients.forTarget(t), ""
 	}
-	// No Client.Timeout: each request carries its own context deadline.
-	// This client is separate from any Kubernetes client, so nothing it
-	// sends can carry the operator's credentials.
-	return &http.Client{Transport: rt, CheckRedirect: redirectPolicy(t)}, ""
+	tr, err := c.transports.get(t)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return tr.clients.forTarget(t), ""
 }
 
 // Check runs one target once, under its own deadline (Target.Timeout) derived
@@ -306,8 +308,8 @@ func (c *Checker) checkHTTP(ctx, reqCtx context.Context, t Target, plan dialPlan
 			plan.host = u.Hostname()
 		}
 	}
-	seen := &tlsSeen{}
-	req, problem := buildRequest(withPlan(withTLSSeen(withCheck(reqCtx), seen), plan), t)
+	checkCtx, seen := withCheck(reqCtx)
+	req, problem := buildRequest(withPlan(checkCtx, plan), t)
 	if req == nil {
 		res.Reason, res.Message = ReasonNetworkError, msgInvalidRequest+": "+problem
 		return
@@ -460,19 +462,16 @@ func buildRequest(ctx context.Context, t Target) (*http.Request, string) {
 	if t.Method != http.MethodGet && t.Method != http.MethodHead {
 		return nil, "method must be GET or HEAD"
 	}
-	u, err := url.Parse(t.URL)
-	if err != nil {
-		return nil, "malformed URL"
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, problemScheme
-	}
-	if u.Host == "" {
-		return nil, "URL has no host"
-	}
+	// The URL is parsed once, by NewRequestWithContext, whose only other
+	// errors are for the method and the context, both valid here.
 	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, nil)
 	if err != nil {
 		return nil, "malformed URL"
+	}
+	if u := req.URL; u.Scheme != "http" && u.Scheme != "https" {
+		return nil, problemScheme
+	} else if u.Host == "" {
+		return nil, "URL has no host"
 	}
 	for _, h := range t.Headers {
 		if !validHeaderName(h.Name) {

@@ -22,33 +22,55 @@ type dialer struct {
 	tls *tls.Config
 }
 
+// newDialer returns a dialer that applies policy, with TCP keep-alive off:
+// every connection it makes is single-use and lives at most one check (or one
+// notification), so probes would be sent only on a connection idle for 15 s,
+// and would find a dead peer only after 150 s. A check that waits that long
+// on a dead peer now ends at its own deadline, a Timeout, instead of as a
+// network error; keep-alive would cost four setsockopt calls per connection.
 func newDialer(policy *netpolicy.Policy, tlsConfig *tls.Config) *dialer {
 	return &dialer{
-		net: net.Dialer{Timeout: dialTimeout, Control: policy.Control},
+		net: net.Dialer{Timeout: dialTimeout, KeepAlive: -1, Control: policy.Control},
 		tls: tlsConfig,
 	}
 }
 
-// checkKey is the context key under which withCheck stores a check's context.
+// checkKey is the context key under which withCheck stores a checkScope.
 type checkKey struct{}
 
-// withCheck returns ctx carrying itself, for the dialer. net/http detaches a
-// dial from the request's cancellation so that a late connection can serve
-// another request, keeping only the context's values. Probe connections are
-// never reused, so a dial must not outlive its check: the dialer finds the
-// check's context here and stops when it ends.
-func withCheck(ctx context.Context) context.Context {
-	return context.WithValue(ctx, checkKey{}, ctx)
+// checkScope is what the dialers of one http or https check find in its
+// context: the check's own context, and what its TLS connections saw. One
+// value, so that a check pays one allocation for both.
+type checkScope struct {
+	ctx  context.Context
+	seen tlsSeen
+}
+
+// withCheck returns ctx carrying itself, for the dialer, and what the
+// check's TLS connections will have seen. net/http detaches a dial from the
+// request's cancellation so that a late connection can serve another
+// request, keeping only the context's values. Probe connections are never
+// reused, so a dial must not outlive its check: the dialer finds the check's
+// context here and stops when it ends.
+func withCheck(ctx context.Context) (context.Context, *tlsSeen) {
+	scope := &checkScope{ctx: ctx}
+	return context.WithValue(ctx, checkKey{}, scope), &scope.seen
+}
+
+// scopeOf is the checkScope withCheck stored in ctx, nil if none.
+func scopeOf(ctx context.Context) *checkScope {
+	scope, _ := ctx.Value(checkKey{}).(*checkScope)
+	return scope
 }
 
 // boundToCheck returns a context that also ends when the check that started
 // the dial (see withCheck) ends.
 func boundToCheck(ctx context.Context) (context.Context, context.CancelFunc) {
-	check, ok := ctx.Value(checkKey{}).(context.Context)
-	if !ok {
+	scope := scopeOf(ctx)
+	if scope == nil {
 		return context.WithCancel(ctx)
 	}
-	return bindTo(ctx, check)
+	return bindTo(ctx, scope.ctx)
 }
 
 // bindTo returns a context that ends with ctx or with check, whichever ends
@@ -101,8 +123,9 @@ func (d *dialer) dialTLS(ctx context.Context, _, addr string) (net.Conn, error) 
 		_ = conn.Close()
 		return nil, err
 	}
-	recordTLS(ctx, tlsConn.ConnectionState())
-	if tlsConn.ConnectionState().NegotiatedProtocol == "h2" {
+	state := tlsConn.ConnectionState()
+	recordTLS(ctx, state)
+	if state.NegotiatedProtocol == "h2" {
 		recordH2(ctx, tlsConn)
 		return tlsConn, nil
 	}
@@ -183,7 +206,7 @@ func (c *writeFirstConn) NetConn() net.Conn { return c.Conn }
 
 // tlsSeen records the leaf certificate's expiry and the version of a check's
 // TLS connections. net/http keeps a dial context's values, so the dialer finds
-// it there.
+// it there (see withCheck).
 type tlsSeen struct {
 	mu       sync.Mutex
 	notAfter time.Time
@@ -192,19 +215,14 @@ type tlsSeen struct {
 	h2 *tls.Conn
 }
 
-type tlsSeenKey struct{}
-
-func withTLSSeen(ctx context.Context, seen *tlsSeen) context.Context {
-	return context.WithValue(ctx, tlsSeenKey{}, seen)
-}
-
 // recordTLS notes the peer's leaf certificate; the last connection (after
 // redirects, the final host's) wins.
 func recordTLS(ctx context.Context, state tls.ConnectionState) {
-	seen, ok := ctx.Value(tlsSeenKey{}).(*tlsSeen)
-	if !ok || len(state.PeerCertificates) == 0 {
+	scope := scopeOf(ctx)
+	if scope == nil || len(state.PeerCertificates) == 0 {
 		return
 	}
+	seen := &scope.seen
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	seen.notAfter = state.PeerCertificates[0].NotAfter
@@ -213,10 +231,11 @@ func recordTLS(ctx context.Context, state tls.ConnectionState) {
 
 // recordH2 notes the check's HTTP/2 connection.
 func recordH2(ctx context.Context, conn *tls.Conn) {
-	seen, ok := ctx.Value(tlsSeenKey{}).(*tlsSeen)
-	if !ok {
+	scope := scopeOf(ctx)
+	if scope == nil {
 		return
 	}
+	seen := &scope.seen
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	seen.h2 = conn

@@ -54,6 +54,11 @@ func lookupAddresses(ctx context.Context, r *net.Resolver, host string, family I
 			if family != IPFamilyAny && noAddressFound(err) {
 				return nil, family.errNoAddress()
 			}
+			if ctx.Err() != nil {
+				// The resolver's own answer may win the race with the end
+				// of ctx; either way, ctx ended the lookup.
+				err = ctx.Err()
+			}
 			return nil, &lookupError{err: err}
 		}
 	}

@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -148,17 +147,33 @@ func FormatDuration(d time.Duration) string {
 	}
 }
 
+// responseMessage words an HTTP answer. It is built on every check, so in
+// one buffer, not with fmt.
 func responseMessage(code int, latency time.Duration, reason Reason, t Target) string {
+	var buf [128]byte
+	m := append(buf[:0], "returned "...)
+	m = strconv.AppendInt(m, int64(code), 10)
+	m = append(m, " in "...)
+	m = appendDuration(m, latency)
 	switch reason {
 	case ReasonOK:
-		return fmt.Sprintf("returned %d in %s", code, FormatDuration(latency))
 	case ReasonSlowResponse:
-		return fmt.Sprintf("returned %d in %s, slower than %s", code, FormatDuration(latency), FormatDuration(t.SlowThreshold))
+		m = appendDuration(append(m, ", slower than "...), t.SlowThreshold)
 	case ReasonBodyMismatch:
-		return fmt.Sprintf("returned %d in %s, but the body did not match", code, FormatDuration(latency))
+		m = append(m, ", but the body did not match"...)
 	default:
-		return truncateMessage(fmt.Sprintf("returned %d in %s, expected %s", code, FormatDuration(latency), t.Expected.String()))
+		return truncateMessage(string(m) + ", expected " + t.Expected.String())
 	}
+	return string(m)
+}
+
+// appendDuration appends FormatDuration(d) to b, without a string of its own
+// in the common case, milliseconds.
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d >= time.Millisecond && d < time.Second {
+		return append(strconv.AppendInt(b, int64(d/time.Millisecond), 10), "ms"...)
+	}
+	return append(b, FormatDuration(d)...)
 }
 
 // answerMessage is the message of a check without an HTTP status code that

@@ -29,6 +29,31 @@ func TestFormatDuration(t *testing.T) {
 		if got := FormatDuration(tc.in); got != tc.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tc.in, got, tc.want)
 		}
+		if got := string(appendDuration([]byte("x"), tc.in)); got != "x"+tc.want {
+			t.Errorf("appendDuration(%v) = %q, want %q", tc.in, got, "x"+tc.want)
+		}
+	}
+}
+
+// TestResponseMessage: the message of an HTTP answer, for each way it ends.
+func TestResponseMessage(t *testing.T) {
+	target := Target{SlowThreshold: 2 * time.Second, Expected: StatusCodes{}.effective()}
+	tests := []struct {
+		code    int
+		latency time.Duration
+		reason  Reason
+		want    string
+	}{
+		{200, 500 * time.Microsecond, ReasonOK, "returned 200 in <1ms"},
+		{204, 37 * time.Millisecond, ReasonOK, "returned 204 in 37ms"},
+		{200, 2500 * time.Millisecond, ReasonSlowResponse, "returned 200 in 2.5s, slower than 2s"},
+		{200, 3 * time.Millisecond, ReasonBodyMismatch, "returned 200 in 3ms, but the body did not match"},
+		{503, 3 * time.Millisecond, ReasonUnexpectedStatus, "returned 503 in 3ms, expected " + target.Expected.String()},
+	}
+	for _, tc := range tests {
+		if got := responseMessage(tc.code, tc.latency, tc.reason, target); got != tc.want {
+			t.Errorf("responseMessage(%d, %v, %s) = %q, want %q", tc.code, tc.latency, tc.reason, got, tc.want)
+		}
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/healthcheck-operator/healthcheck-operator/internal/netpolicy"
 )
 
 // answerWith is a raw server that reads the request head, then writes answer.
@@ -112,4 +115,52 @@ func TestRedirectsAcrossSchemes(t *testing.T) {
 	if r := c.Check(ctxFor(t), Target{URL: url}); r.Reason != ReasonTLSError {
 		t.Errorf("verifying target: got %s %q, want TLSError", r.Reason, r.Message)
 	}
+}
+
+// TestHostPort: the address dialled for an http:// URL is the URL's host and
+// port, 80 by default, whether or not it is u.Host itself.
+func TestHostPort(t *testing.T) {
+	for _, raw := range []string{
+		"http://example.com/", "http://example.com:8080/x", "http://10.0.0.1:80",
+		"http://[::1]:8080/", "http://[::1]/", "http://[fe80::1%25eth0]:81/",
+		"http://example.com:/", "http://EXAMPLE.com:9/",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		if got, want := hostPort(u), net.JoinHostPort(u.Hostname(), port); got != want {
+			t.Errorf("hostPort(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// TestSingleUseBodyAfterClose: a closed body has given its pooled buffer
+// back, so a later read fails instead of reading what another check buffered.
+func TestSingleUseBodyAfterClose(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hello")) })
+	client := &http.Client{Transport: newTransportCache(netpolicy.Default()).plain}
+	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [2]byte
+	if n, err := resp.Body.Read(b[:]); n != 2 || err != nil || string(b[:]) != "he" {
+		t.Fatalf("first read: %d %v %q", n, err, b[:n])
+	}
+	if err := resp.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := resp.Body.Read(b[:]); n != 0 || err == nil {
+		t.Errorf("read after Close: %d %v, want an error", n, err)
+	}
+	_ = resp.Body.Close() // a second Close is harmless
 }

@@ -78,13 +78,32 @@ func newTransport(policy *netpolicy.Policy, tlsConfig *tls.Config) *http.Transpo
 // errTooManyRedirects is returned by the redirect policy after maxRedirects hops.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
 
-// redirectPolicy returns the http.Client CheckRedirect function for t.
-func redirectPolicy(t Target) func(*http.Request, []*http.Request) error {
-	if t.NoFollowRedirects {
-		return func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
-	return checkRedirect
+// probeClients are the two clients of one round tripper, built once: one
+// follows redirects, the other stops at the first answer. A client is
+// stateless, so checks share them. No Client.Timeout: each request carries
+// its own context deadline. These clients are separate from any Kubernetes
+// client, so nothing they send can carry the operator's credentials.
+type probeClients struct {
+	follow, noFollow *http.Client
 }
+
+func newProbeClients(rt http.RoundTripper) probeClients {
+	return probeClients{
+		follow:   &http.Client{Transport: rt, CheckRedirect: checkRedirect},
+		noFollow: &http.Client{Transport: rt, CheckRedirect: useLastResponse},
+	}
+}
+
+// forTarget returns the client with t's redirect policy.
+func (p probeClients) forTarget(t Target) *http.Client {
+	if t.NoFollowRedirects {
+		return p.noFollow
+	}
+	return p.follow
+}
+
+// useLastResponse is the redirect policy of NoFollowRedirects.
+func useLastResponse(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // checkRedirect follows up to maxRedirects hops; each new hop is dialled, and
 // so checked against the outbound policy, like the first request. It also

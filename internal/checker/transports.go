@@ -120,6 +120,7 @@ func (c *transportCache) get(t Target) (*probeTransport, error) {
 		cfg.Certificates = []tls.Certificate{pair}
 	}
 	tr := &probeTransport{plain: c.plain, tls: newTransport(c.policy, cfg), config: cfg}
+	tr.clients = newProbeClients(tr)
 	c.byKey[key] = c.lru.PushFront(&cachedTransport{key: key, tr: tr})
 
 	if c.lru.Len() > maxTransports {
