@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -193,6 +194,56 @@ func TestRunValidatesLikeTheAPIServer(t *testing.T) {
 				t.Errorf("defaulted spec differs:\n plugin: %+v\n server: %+v", got, stored.Spec)
 			}
 		})
+	}
+}
+
+// TestRunAdmitsURLsLikeTheAPIServer gives each URL of a list at the edges of
+// the url rules to run, as a list of URLs, and to a real API server, as the
+// only target of a HealthCheck: both must accept it or both refuse it, and
+// then the server's error holds run's reasons word for word. run admits most
+// URLs without the CRD's validators (admittedAlone): this is what shows that
+// it accepts exactly what the API server accepts.
+func TestRunAdmitsURLsLikeTheAPIServer(t *testing.T) {
+	c := startCluster(t)
+	ns := c.newNamespace(t)
+	urls := append(plugin.TrickyURLs(), "http://a.example/x?token=s3cret", "tcp://user:pw@db.example:5432")
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i, u := range urls {
+		g.Go(func() error {
+			problems, err := plugin.URLProblems(context.Background(), []string{u})
+			if err != nil {
+				return err
+			}
+			obj := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "monitoring.healthcheck.dev/v1alpha1",
+				"kind":       "HealthCheck",
+				"metadata":   map[string]any{"name": fmt.Sprintf("url-%d", i), "namespace": ns},
+				"spec":       map[string]any{"targets": []any{map[string]any{"url": u}}},
+			}}
+			serverErr := c.client.Create(context.Background(), obj, client.FieldValidation("Strict"))
+			if (len(problems) == 0) != (serverErr == nil) {
+				t.Errorf("%q: run and the API server disagree:\n run: %q\n server: %v", u, problems, serverErr)
+				return nil
+			}
+			if serverErr == nil {
+				return nil
+			}
+			serverSays := redact(serverErr.Error(), []string{u})
+			for _, problem := range problems {
+				_, reason, _ := strings.Cut(problem, ": ")
+				if !strings.HasPrefix(reason, "<nil>: ") {
+					reason = "spec.targets[0]." + reason // a reason about the URL, not the object
+				}
+				if !strings.Contains(serverSays, reason) {
+					t.Errorf("%q: the API server does not say %q; it says:\n%s", u, reason, serverSays)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -185,11 +187,15 @@ func (p *Plugin) run(cmd *cobra.Command, o runOptions) error {
 		return failed(err)
 	}
 
-	out := newReporter(o.output, p.Streams.Out, false, p.Clock.Now())
+	w := newDelayedWriter(p.Streams.Out)
+	out := newReporter(o.output, w, false, p.Clock.Now())
 	c := checker.New(checker.Options{Clock: p.Clock})
 	down := false
 	for _, b := range batches {
 		s, err := p.check(ctx, c, b, out)
+		if err == nil {
+			err = w.Flush()
+		}
 		if err != nil {
 			return failed(fmt.Errorf("writing the report: %w", err))
 		}
@@ -282,7 +288,7 @@ func (p *Plugin) loadFile(ctx context.Context, file string) ([]Manifest, error) 
 func (p *Plugin) urlBatch(ctx context.Context, o runOptions) ([]batch, error) {
 	var urls []listedURL
 	for _, u := range o.urls {
-		urls = append(urls, listedURL{url: u, source: "--url"})
+		urls = append(urls, listedURL{url: u, file: "--url"})
 	}
 	if o.urlsFile != "" {
 		listed, err := p.readURLFile(o.urlsFile)
@@ -301,20 +307,47 @@ func (p *Plugin) urlBatch(ctx context.Context, o runOptions) ([]batch, error) {
 	if len(problems) > 0 {
 		return nil, &InvalidManifestError{Problems: problems}
 	}
-	// The list is resolved as the targets of a HealthCheck, so that a URL means
-	// to run what it means to the operator.
-	spec := monitoringv1alpha1.HealthCheckSpec{
-		Timeout:       &metav1.Duration{Duration: o.timeout},
-		SlowThreshold: &metav1.Duration{Duration: o.slowThreshold},
-	}
-	for _, u := range urls {
-		spec.Targets = append(spec.Targets, monitoringv1alpha1.Target{URL: u.url})
-	}
-	targets, err := targetsOf(&monitoringv1alpha1.HealthCheck{Spec: spec})
+	targets, err := listTargets(urls, o.timeout, o.slowThreshold)
 	if err != nil {
 		return nil, err
 	}
 	return []batch{{targets: targets, workers: o.workers}}, nil
+}
+
+// listTargets resolves a URL list as the targets of a HealthCheck, so that a
+// URL means to run what it means to the operator: each URL as resolve.Targets
+// resolves a spec target, with resolve.One, straight into its place. A long
+// list is resolved in parts, on every core; the error, if any, is the first
+// in the list's order, as resolve.Targets would return.
+func listTargets(urls []listedURL, timeout, slowThreshold time.Duration) ([]resolve.Target, error) {
+	spec := monitoringv1alpha1.HealthCheckSpec{
+		Timeout:       &metav1.Duration{Duration: timeout},
+		SlowThreshold: &metav1.Duration{Duration: slowThreshold},
+	}
+	const part = 4096
+	targets := make([]resolve.Target, len(urls))
+	errs := make([]error, (len(urls)+part-1)/part)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range errs {
+		g.Go(func() error {
+			for k := i * part; k < min((i+1)*part, len(urls)); k++ {
+				var err error
+				if targets[k], err = resolve.One(spec, monitoringv1alpha1.Target{URL: urls[k].url}, noSecrets); err != nil {
+					errs[i] = err
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are in errs
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return targets, nil
 }
 
 func (p *Plugin) readURLFile(file string) ([]listedURL, error) {

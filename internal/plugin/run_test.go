@@ -1,6 +1,7 @@
 package plugin_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,6 +224,31 @@ func TestRunExitStatus(t *testing.T) {
 				t.Errorf("bad input printed a report:\n%s", got.stdout)
 			}
 		})
+	}
+}
+
+// TestRunChecksNothingWhenAURLIsRefused: most URLs of a list are admitted
+// without the CRD's validators, but one refused URL, however late in the list,
+// still stops the run before any check, with nothing on stdout and the same
+// error as before.
+func TestRunChecksNothingWhenAURLIsRefused(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
+	t.Cleanup(srv.Close)
+	var list strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&list, "%s/target/%d\n", srv.URL, i)
+	}
+	list.WriteString("tcp://db.example\n")
+	file := filepath.Join(t.TempDir(), "urls.txt")
+	if err := os.WriteFile(file, []byte(list.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := runPlugin(t, clock1500, "", "run", "--urls-file", file, "--workers", "50")
+	want := "error: " + file + ":3001: url: Invalid value: a tcp:// URL needs a port, such as tcp://db.example:5432\n"
+	if got.code != plugin.ExitError || got.stderr != want || got.stdout != "" || requests.Load() != 0 {
+		t.Errorf("exit status %d, %d requests, stdout:\n%s\nstderr:\n%s\nwant %d, no request, no stdout and the stderr:\n%s",
+			got.code, requests.Load(), got.stdout, got.stderr, plugin.ExitError, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -98,4 +99,28 @@ func mustCodes(t *testing.T, entries ...string) checker.StatusCodes {
 		t.Fatal(err)
 	}
 	return codes
+}
+
+// TestListTargetsResolvesLikeTargetsOf: a URL list, resolved in parts and a
+// URL at a time, is what resolving it as the targets of one HealthCheck gives.
+func TestListTargetsResolvesLikeTargetsOf(t *testing.T) {
+	var urls []listedURL
+	spec := monitoringv1alpha1.HealthCheckSpec{Timeout: dur(3 * time.Second), SlowThreshold: dur(time.Second)}
+	for i := range 10000 {
+		u := []string{"http://a.example/%d", "https://b.example:8443/x?token=s3cret&n=%d", "tcp://db.example:%d", "grpcs://api.example:9443/svc%d"}[i%4]
+		u = fmt.Sprintf(u, i+1)
+		urls = append(urls, listedURL{url: u, file: "--url"})
+		spec.Targets = append(spec.Targets, monitoringv1alpha1.Target{URL: u})
+	}
+	got, err := listTargets(urls, 3*time.Second, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := targetsOf(&monitoringv1alpha1.HealthCheck{Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("listTargets differs from targetsOf, e.g. first target:\n got %+v\nwant %+v", got[0], want[0])
+	}
 }

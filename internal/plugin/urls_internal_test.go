@@ -9,10 +9,11 @@ import (
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
-// TestURLProblemsInBatchesMatchOneByOne: URL lists are admitted as HealthChecks
-// of up to MaxTargets URLs, and that reports exactly what admitting each URL
-// on its own reports, in the list's order, duplicates and URLs longer than a
-// whole list included.
+// TestURLProblemsInBatchesMatchOneByOne: URL lists are admitted through the
+// fast path (admittedAlone), then as HealthChecks of up to MaxTargets URLs,
+// and that reports exactly what admitting each URL on its own with the CRD's
+// schema and CEL reports, in the list's order, duplicates and URLs longer
+// than a whole list included.
 func TestURLProblemsInBatchesMatchOneByOne(t *testing.T) {
 	bad := map[int]string{
 		3:    "ftp://example.test/file",
@@ -22,13 +23,17 @@ func TestURLProblemsInBatchesMatchOneByOne(t *testing.T) {
 		1100: "ftp://example.test/file", // a duplicate of line 4
 		1200: "http://" + strings.Repeat("b", monitoringv1alpha1.MaxTotalURLLength) + ".test/",
 	}
+	tricky := trickyURLs()
 	var urls []listedURL
-	for i := range 1300 {
+	for i := range 1300 + len(tricky) {
 		u := fmt.Sprintf("http://host-%d.test/health?token=s3cret", i%900) // duplicates of good URLs too
 		if b, ok := bad[i]; ok {
 			u = b
 		}
-		urls = append(urls, listedURL{url: u, source: fmt.Sprintf("urls.txt:%d", i+1)})
+		if i >= 1300 {
+			u = tricky[i-1300]
+		}
+		urls = append(urls, listedURL{url: u, file: "urls.txt", line: i + 1})
 	}
 
 	got, err := urlProblems(t.Context(), urls)
@@ -37,7 +42,7 @@ func TestURLProblemsInBatchesMatchOneByOne(t *testing.T) {
 	}
 	var want []string
 	for _, u := range urls {
-		one, err := urlProblems(t.Context(), []listedURL{u})
+		one, err := validatedURLProblems(t.Context(), []listedURL{u})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,8 +134,9 @@ func (r Runner) Check(ctx context.Context, targets []Target, workers int, each f
 	// One check per target, or per backend of a fanned-out target; slot
 	// says which target and backend each check is.
 	type slot struct{ target, backend int }
-	var checks []checker.Target
-	var slots []slot
+	// One check a target, more for a fanned-out one.
+	checks := make([]checker.Target, 0, len(targets))
+	slots := make([]slot, 0, len(targets))
 	pending := make([]int, len(targets))
 	for i, t := range targets {
 		if !t.Checkable() {

@@ -1,7 +1,12 @@
-// Command throughput measures how many checks a second the kubectl plugin runs
-// against a local server that answers at once, whole process, next to what wrk
-// reaches on the same server with and without keep-alive (the machine's
-// ceiling), and the plugin's peak RSS. It prints Markdown tables.
+// Command throughput measures the kubectl plugin as a user times it, whole
+// process: its start-up, a latency-bound list against the ideal, and how many
+// checks a second it runs against a local server that answers at once, next
+// to what wrk reaches on the same server with and without keep-alive (the
+// machine's ceiling), and the plugin's peak RSS. It prints Markdown tables,
+// and last the goals of issue 14 as figures and ratios. On a shared machine
+// the ceiling moves with the load, so each run of the plugin alone follows a
+// short wrk run with a connection per request (-paired-wrk), and the goal's
+// ratio is taken run by run against it.
 //
 //	go run ./hack/bench/throughput -plugin bin/kubectl-healthcheck -kubectl bin/k8s/kubectl
 package main
@@ -34,7 +39,12 @@ type config struct {
 	seed, python     string
 	urls             []int
 	workers, repeats int
-	wrkDuration      time.Duration
+	// startups is how many times start-up is measured.
+	startups    int
+	wrkDuration time.Duration
+	// pairedWrk is how long the wrk run with a connection per request lasts
+	// that precedes each run of the plugin alone; 0 runs none.
+	pairedWrk time.Duration
 }
 
 func main() {
@@ -50,7 +60,9 @@ func main() {
 	flag.StringVar(&urls, "urls", "5000,10000,50000", "comma-separated URL list sizes")
 	flag.IntVar(&cfg.workers, "workers", 50, "the plugin's --workers, and wrk's connections")
 	flag.IntVar(&cfg.repeats, "repeats", 3, "runs of each plugin measurement; the median is reported")
+	flag.IntVar(&cfg.startups, "startups", 21, "runs of each start-up measurement; the median is reported")
 	flag.DurationVar(&cfg.wrkDuration, "wrk-duration", 10*time.Second, "how long each wrk run lasts")
+	flag.DurationVar(&cfg.pairedWrk, "paired-wrk", 3*time.Second, "how long the `wrk -H 'Connection: close'` run before each plugin run lasts, for the goals' ratios on a shared machine; 0 for none")
 	flag.Parse()
 	for _, s := range strings.Split(urls, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -82,8 +94,16 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	p := &printer{w: out}
+	var g goals
 
-	p.printf("Server: %s, answering 200 at once, in the driver's process. Workers/connections: %d. GOMAXPROCS=%d.\n\n",
+	if err := startup(ctx, cfg, srv, dir, p, &g); err != nil {
+		return err
+	}
+	if err := latencyBound(ctx, cfg, dir, p, &g); err != nil {
+		return err
+	}
+
+	p.printf("\nThroughput. Server: %s, answering 200 at once, in the driver's process. Workers/connections: %d. GOMAXPROCS=%d.\n\n",
 		srv.URL, cfg.workers, runtime.GOMAXPROCS(0))
 	p.printf("| URLs | command | wall time | checks/s | until the first check | checks/s while checking | plugin CPU (cores) | server CPU (cores) | peak RSS (MiB) |\n")
 	p.printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -108,14 +128,25 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		for _, command := range commands {
 			var runs []pluginRun
 			for range cfg.repeats {
+				var paired wrkRun
+				if len(command) == 1 && cfg.pairedWrk > 0 {
+					if paired, err = runWrk(ctx, srv, cfg, true, cfg.pairedWrk); err != nil {
+						return err
+					}
+					settle(srv)
+				}
 				r, err := runPlugin(ctx, srv, command, file, n, cfg)
 				if err != nil {
 					return err
 				}
+				r.pairedWrk = paired.rps
 				runs = append(runs, r)
 			}
 			slices.SortFunc(runs, func(a, b pluginRun) int { return int(a.wall - b.wall) })
 			r := runs[len(runs)/2]
+			if len(command) == 1 {
+				g.throughput = append(g.throughput, throughputGoalOf(n, runs))
+			}
 			shown := strings.Join(append(slices.Clone(command), "run", "--urls-file", "FILE", "--workers", strconv.Itoa(cfg.workers), "-o", "json"), " ")
 			rss := fmt.Sprintf("%.1f", float64(r.maxRSS)/(1<<20))
 			if len(command) > 1 {
@@ -137,12 +168,16 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	p.printf("| command | requests/s | errors | wrk CPU (cores) | server CPU (cores) |\n")
 	p.printf("|---|---:|---|---:|---:|\n")
 	for _, closeConn := range []bool{false, true} {
-		r, err := runWrk(ctx, srv, cfg, closeConn)
+		r, err := runWrk(ctx, srv, cfg, closeConn, cfg.wrkDuration)
 		if err != nil {
 			return err
 		}
 		p.printf("| `%s` | %.0f | %s | %.2f | %.2f |\n", r.command, r.rps, r.errors, r.cpu, r.serverCPU)
+		if closeConn {
+			g.wrkClose, g.wrkDuration = r.rps, cfg.wrkDuration
+		}
 	}
+	g.print(p)
 	return p.err
 }
 
@@ -174,6 +209,9 @@ type pluginRun struct {
 	// validating the list); checking is from the first check to the last.
 	startup, checking time.Duration
 	maxRSS            int64 // bytes
+	// pairedWrk is the requests/s of the wrk run with a connection per
+	// request just before this run, 0 for none.
+	pairedWrk float64
 }
 
 // measured is what running one process cost: its wall time, its CPU, the
@@ -207,14 +245,11 @@ func measure(cmd *exec.Cmd) (measured, error) {
 
 // runPlugin runs one `run --urls-file` and checks that every URL was checked and Up.
 func runPlugin(ctx context.Context, srv *delayserver.Server, command []string, file string, n int, cfg config) (pluginRun, error) {
-	args := append(slices.Clone(command[1:]), "run", "--urls-file", file, "--workers", strconv.Itoa(cfg.workers), "-o", "json")
-	cmd := exec.CommandContext(ctx, command[0], args...)
-	// kubectl finds the plugin as kubectl-healthcheck on the PATH.
-	pluginDir, err := filepath.Abs(filepath.Dir(cfg.plugin))
+	args := []string{"run", "--urls-file", file, "--workers", strconv.Itoa(cfg.workers), "-o", "json"}
+	cmd, err := pluginCommand(ctx, cfg, command, args)
 	if err != nil {
 		return pluginRun{}, err
 	}
-	cmd.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
 	srv.ResetStats()
 	m, err := measure(cmd)
@@ -236,6 +271,32 @@ func runPlugin(ctx context.Context, srv *delayserver.Server, command []string, f
 		serverCPU: m.serverCPU,
 		maxRSS:    m.maxRSS,
 	}, nil
+}
+
+// pluginCommand is command (the plugin, or kubectl and "healthcheck") with args.
+func pluginCommand(ctx context.Context, cfg config, command, args []string) (*exec.Cmd, error) {
+	cmd := exec.CommandContext(ctx, command[0], append(slices.Clone(command[1:]), args...)...)
+	// kubectl finds the plugin as kubectl-healthcheck on the PATH.
+	pluginDir, err := filepath.Abs(filepath.Dir(cfg.plugin))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return cmd, nil
+}
+
+// settle waits until the server has answered the last requests of a wrk run,
+// some of which arrive after wrk exits (connections still in the listen
+// queue), so that they are not counted as the plugin's.
+func settle(srv *delayserver.Server) {
+	for last := int64(-1); ; {
+		n := srv.Stats().Requests
+		if n == last {
+			return
+		}
+		last = n
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // upCount reads the summary line of the plugin's JSON output.
@@ -266,8 +327,8 @@ var (
 	errorLines = regexp.MustCompile(`(?m)^\s*(Socket errors:.*|Non-2xx or 3xx responses:.*)$`)
 )
 
-func runWrk(ctx context.Context, srv *delayserver.Server, cfg config, closeConn bool) (wrkRun, error) {
-	args := []string{"-t2", "-c" + strconv.Itoa(cfg.workers), "-d" + cfg.wrkDuration.String()}
+func runWrk(ctx context.Context, srv *delayserver.Server, cfg config, closeConn bool, d time.Duration) (wrkRun, error) {
+	args := []string{"-t2", "-c" + strconv.Itoa(cfg.workers), "-d" + d.String()}
 	if closeConn {
 		args = append(args, "-H", "Connection: close")
 	}
