@@ -390,15 +390,22 @@ func (r *HealthCheckReconciler) startDue(ctx context.Context, key types.Namespac
 	}
 	hc := *cached
 	hc.Spec = *cached.Spec.DeepCopy()
-	if !hc.DeletionTimestamp.IsZero() || hc.Spec.Suspend || r.rounds.running(key) != nil {
-		return // a round still running times its successor through the reconciler when it ends
+	if !hc.DeletionTimestamp.IsZero() || hc.Spec.Suspend {
+		return
+	}
+	now := r.Clock.Now()
+	if rnd := r.rounds.running(key); rnd != nil {
+		// The round of the slot before is still running: this slot is skipped,
+		// and the next one timed here, so that no reconcile is waited for.
+		every := resolve.Interval(hc.Spec)
+		r.rounds.dueAt(key, nextSlot(now, every, phase(key, every)))
+		return
 	}
 	last, _ := r.rounds.latestStarted(key)
 	due := r.nextRun(&hc)
 	if due.IsZero() {
 		return
 	}
-	now := r.Clock.Now()
 	if now.Before(due) {
 		r.rounds.dueAt(key, due)
 		return

@@ -22,8 +22,10 @@ func requestedAt(hc *monitoringv1alpha1.HealthCheck) string {
 
 // maxUncollectedRounds bounds the finished rounds of one HealthCheck kept for the
 // reconciler while it is held up (a slow API server): past it the oldest is
-// dropped, and the drop is logged when the reconciler collects the rest.
-const maxUncollectedRounds = 8
+// dropped, and the drop is logged when the reconciler collects the rest. Four
+// rounds judge a failure threshold of up to four without a gap, and keep what
+// a backlog of 10,000 HealthChecks holds to a few hundred MiB.
+const maxUncollectedRounds = 4
 
 // round is one pass over a HealthCheck's targets, run in its own goroutine so a
 // long round never holds a reconcile worker.

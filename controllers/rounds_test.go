@@ -58,7 +58,7 @@ func TestTheRoundRunnerTimesEachRoundsSuccessorOnItsSlot(t *testing.T) {
 	}
 }
 
-func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndAtMostEight(t *testing.T) {
+func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndBounded(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
 	r, _ := startedRounds(t, clk)
 	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}

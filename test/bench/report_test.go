@@ -99,6 +99,8 @@ type result struct {
 	heapInUse           float64 // bytes, all shards
 	falseDown, slowSeen int
 	peakUpdates         int // in one second
+	// allUp is how many HealthChecks' status showed every target Up at the end.
+	allUp int
 }
 
 func compare(before, after snapshot) result {
@@ -240,6 +242,7 @@ func (r result) report(b *testing.B, healthChecks, targets int, interval time.Du
 				r.shardCores[i], mib(r.end[i].rss), mib(r.end[i].rss-r.idle[i].rss))
 		}
 	}
+	row("HealthChecks whose status shows every target Up at the end", "%d of %d", r.allUp, healthChecks)
 	row("targets ever Down (false Downs)", "%d", r.falseDown)
 	row("targets ever Slow", "%d", r.slowSeen)
 	// To standard output: the testing package trims a benchmark's log to ten lines.

@@ -93,17 +93,23 @@ func (w *watcher) observe(hc *monitoringv1alpha1.HealthCheck, update bool) {
 }
 
 // waitAllUp waits until n HealthChecks have all targets targets Up.
+// allUp is how many HealthChecks' status shows all their targets Up.
+func (w *watcher) allUp(targets int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, up := range w.up {
+		if up == targets {
+			n++
+		}
+	}
+	return n
+}
+
 func (w *watcher) waitAllUp(ctx context.Context, n, targets int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		w.mu.Lock()
-		allUp := 0
-		for _, up := range w.up {
-			if up == targets {
-				allUp++
-			}
-		}
-		w.mu.Unlock()
+		allUp := w.allUp(targets)
 		if allUp == n {
 			return nil
 		}
