@@ -393,14 +393,10 @@ func (r *HealthCheckReconciler) startDue(ctx context.Context, key types.Namespac
 	if !hc.DeletionTimestamp.IsZero() || hc.Spec.Suspend {
 		return
 	}
-	now := r.Clock.Now()
-	if rnd := r.rounds.running(key); rnd != nil {
-		// The round of the slot before is still running: this slot is skipped,
-		// and the next one timed here, so that no reconcile is waited for.
-		every := resolve.Interval(hc.Spec)
-		r.rounds.dueAt(key, nextSlot(now, every, phase(key, every)))
-		return
+	if r.rounds.running(key) != nil {
+		return // the round before is still running; when it ends, it starts this one (see rounds.finish)
 	}
+	now := r.Clock.Now()
 	last, _ := r.rounds.latestStarted(key)
 	due := r.nextRun(&hc)
 	if due.IsZero() {

@@ -37,7 +37,9 @@ type round struct {
 	targets     []resolve.Target
 	started     time.Time
 	// lag is how late the round started after it was due.
-	lag    time.Duration
+	lag time.Duration
+	// next is when its successor is due.
+	next   time.Time
 	cancel context.CancelFunc
 
 	// Set when the round finished, before it is handed to the reconciler.
@@ -209,7 +211,8 @@ func (r *rounds) startLocked(hc *monitoringv1alpha1.HealthCheck, targets []resol
 	r.latest[key] = lastRound{generation: rnd.generation, requestedAt: rnd.requestedAt, at: rnd.started}
 	delete(r.requested, key)
 	every := resolve.Interval(hc.Spec)
-	r.dueAt(key, nextSlot(rnd.started, every, phase(key, every)))
+	rnd.next = nextSlot(rnd.started, every, phase(key, every))
+	r.dueAt(key, rnd.next)
 	workers := int(hc.Spec.Workers)
 
 	r.wg.Add(1)
@@ -233,6 +236,11 @@ func (r *rounds) finish(ctx context.Context, key types.NamespacedName, rnd *roun
 	}
 	if ctx.Err() != nil {
 		return false
+	}
+	if !r.clock.Now().Before(rnd.next) {
+		// It ran past its successor's slot, which found it running: the
+		// successor starts now, as late as the lag metric will say.
+		r.dueAt(key, rnd.next)
 	}
 	waiting := append(r.finished[key], rnd)
 	if len(waiting) > maxUncollectedRounds {

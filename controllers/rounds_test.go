@@ -83,3 +83,30 @@ func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndBounded(t *testing.T) {
 		t.Fatalf("taken twice: %d rounds, %d dropped", len(again), dropped)
 	}
 }
+
+func TestARoundThatRunsPastItsSuccessorsSlotStartsItWhenItEnds(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	release := make(chan struct{})
+	r := newRounds(func(context.Context, []checker.Target, int, func(checker.Result)) []checker.Result {
+		<-release
+		return nil
+	}, clk, 1)
+	due := make(chan types.NamespacedName, 16)
+	r.startDue = func(_ context.Context, key types.NamespacedName) { due <- key }
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- r.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"},
+		Spec: monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 10 * time.Second}}}
+
+	r.start(hc, nil, time.Time{})
+	clk.SetTime(r.running(types.NamespacedName{Namespace: "team-a", Name: "shop"}).next)
+	<-due // the slot came while the round ran: startDue finds it running and starts nothing
+	close(release)
+	select {
+	case <-due: // the round ended past the slot, and asks for its successor at once
+	case <-time.After(10 * time.Second):
+		t.Fatal("the successor of a round that ran past its slot was not started when the round ended")
+	}
+}
