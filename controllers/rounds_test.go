@@ -11,6 +11,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/resolve"
 )
 
 // noChecks is a RunFunc with nothing to check: a round of no targets ends at once.
@@ -18,9 +19,11 @@ func noChecks(context.Context, []checker.Target, int, func(checker.Result)) []ch
 	return nil
 }
 
-func startedRounds(t *testing.T, clk *clocktesting.FakeClock) (*rounds, <-chan types.NamespacedName) {
+// startedRounds runs a round runner of run on clk until the test ends; what
+// it finds due arrives on the channel, where startDue would start it.
+func startedRounds(t *testing.T, clk *clocktesting.FakeClock, run resolve.RunFunc) (*rounds, <-chan types.NamespacedName) {
 	t.Helper()
-	r := newRounds(noChecks, clk, 1)
+	r := newRounds(run, clk, 1)
 	due := make(chan types.NamespacedName, 16)
 	r.startDue = func(_ context.Context, key types.NamespacedName) { due <- key }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -32,7 +35,7 @@ func startedRounds(t *testing.T, clk *clocktesting.FakeClock) (*rounds, <-chan t
 
 func TestTheRoundRunnerTimesEachRoundsSuccessorOnItsSlot(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
-	r, due := startedRounds(t, clk)
+	r, due := startedRounds(t, clk, noChecks)
 	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"},
 		Spec: monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 10 * time.Second}}}
 	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
@@ -60,7 +63,7 @@ func TestTheRoundRunnerTimesEachRoundsSuccessorOnItsSlot(t *testing.T) {
 
 func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndBounded(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
-	r, _ := startedRounds(t, clk)
+	r, _ := startedRounds(t, clk, noChecks)
 	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}
 	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
 
@@ -87,16 +90,13 @@ func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndBounded(t *testing.T) {
 func TestARoundThatRunsPastItsSuccessorsSlotStartsItWhenItEnds(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
 	release := make(chan struct{})
-	r := newRounds(func(context.Context, []checker.Target, int, func(checker.Result)) []checker.Result {
-		<-release
+	r, due := startedRounds(t, clk, func(ctx context.Context, _ []checker.Target, _ int, _ func(checker.Result)) []checker.Result {
+		select {
+		case <-release:
+		case <-ctx.Done(): // the test ended early: the runner stops
+		}
 		return nil
-	}, clk, 1)
-	due := make(chan types.NamespacedName, 16)
-	r.startDue = func(_ context.Context, key types.NamespacedName) { due <- key }
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error)
-	go func() { stopped <- r.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-stopped })
+	})
 	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"},
 		Spec: monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 10 * time.Second}}}
 
