@@ -72,3 +72,23 @@ spec: {targets: [{url: "` + srv.URL + `/up"}]}
 		})
 	}
 }
+
+// TestTheBinaryLinksNoClusterClientScheme keeps out of the plugin what made
+// every command, run included, slow to start (issue 14): client-go's scheme of
+// every built-in kind, controller-runtime, and cli-runtime beyond its
+// IOStreams. Their package initialisation runs at each start, used or not.
+func TestTheBinaryLinksNoClusterClientScheme(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		switch {
+		case pkg == "k8s.io/client-go/kubernetes/scheme",
+			strings.HasPrefix(pkg, "sigs.k8s.io/controller-runtime/"),
+			strings.HasPrefix(pkg, "sigs.k8s.io/kustomize/"),
+			strings.HasPrefix(pkg, "k8s.io/cli-runtime/") && pkg != "k8s.io/cli-runtime/pkg/genericiooptions":
+			t.Errorf("kubectl-healthcheck links %s", pkg)
+		}
+	}
+}

@@ -2,15 +2,12 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/checker"
@@ -18,13 +15,13 @@ import (
 )
 
 type statusOptions struct {
-	config        *genericclioptions.ConfigFlags
+	config        *kubeFlags
 	allNamespaces bool
 	output        string
 }
 
 func (p *Plugin) statusCommand() *cobra.Command {
-	o := statusOptions{config: genericclioptions.NewConfigFlags(true)}
+	o := statusOptions{config: newKubeFlags()}
 	cmd := &cobra.Command{
 		Use:   "status [NAME]",
 		Short: "Print the targets of HealthChecks in the cluster, as the operator last checked them",
@@ -55,7 +52,7 @@ the cluster cannot be read.`,
 			return p.status(cmd.Context(), o, args)
 		},
 	}
-	o.config.AddFlags(cmd.Flags())
+	o.config.addFlags(cmd.Flags())
 	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "list the HealthChecks of every namespace")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json (one object a line) or csv; the table when unset")
 	return cmd
@@ -93,61 +90,38 @@ func (p *Plugin) status(ctx context.Context, o statusOptions, args []string) err
 	return nil
 }
 
-// clusterClient connects to the kubeconfig's cluster and returns its namespace.
-func clusterClient(config *genericclioptions.ConfigFlags) (client.Client, string, error) {
-	cfg, err := config.ToRESTConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	namespace, _, err := config.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	scheme := runtime.NewScheme()
-	if err := monitoringv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, "", err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, "", fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return c, namespace, nil
-}
-
 // fetch reads the named HealthCheck, or lists them.
 func (o statusOptions) fetch(ctx context.Context, args []string) ([]monitoringv1alpha1.HealthCheck, error) {
-	c, namespace, err := clusterClient(o.config)
+	c, err := o.config.connect()
 	if err != nil {
 		return nil, err
 	}
 
 	if len(args) == 1 {
-		var hc monitoringv1alpha1.HealthCheck
-		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: args[0]}, &hc); err != nil {
-			return nil, readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", args[0], namespace))
+		hc, err := c.get(ctx, args[0])
+		if err != nil {
+			return nil, readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", args[0], c.namespace))
 		}
-		return []monitoringv1alpha1.HealthCheck{hc}, nil
+		return []monitoringv1alpha1.HealthCheck{*hc}, nil
 	}
-	var list monitoringv1alpha1.HealthCheckList
-	var opts []client.ListOption
 	where := "every namespace"
 	if !o.allNamespaces {
-		opts = append(opts, client.InNamespace(namespace))
-		where = fmt.Sprintf("namespace %q", namespace)
+		where = fmt.Sprintf("namespace %q", c.namespace)
 	}
-	if err := c.List(ctx, &list, opts...); err != nil {
+	items, err := c.list(ctx, o.allNamespaces)
+	if err != nil {
 		return nil, readError(err, "HealthChecks in "+where)
 	}
-	return list.Items, nil
+	return items, nil
 }
 
 // readError explains the errors a user can act on.
 func readError(err error, what string) error {
 	switch {
+	case errors.Is(err, errNotServed):
+		return fmt.Errorf("the cluster does not serve HealthChecks (%s): is the CRD installed?", monitoringv1alpha1.GroupVersion)
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("%s not found", what)
-	case meta.IsNoMatchError(err):
-		return fmt.Errorf("the cluster does not serve HealthChecks (%s): is the CRD installed?", monitoringv1alpha1.GroupVersion)
 	}
 	return fmt.Errorf("reading %s: %w", what, err)
 }

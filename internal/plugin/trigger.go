@@ -6,14 +6,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
 func (p *Plugin) triggerCommand() *cobra.Command {
-	config := genericclioptions.NewConfigFlags(true)
+	config := newKubeFlags()
 	cmd := &cobra.Command{
 		Use:   "trigger NAME",
 		Short: "Ask the operator to check a HealthCheck's targets now",
@@ -34,23 +32,21 @@ in maintenance and deploy pipelines, followed by
 			return p.trigger(cmd.Context(), config, args[0])
 		},
 	}
-	config.AddFlags(cmd.Flags())
+	config.addFlags(cmd.Flags())
 	return cmd
 }
 
 // trigger patches the requested-at annotation with a merge patch, touching
 // nothing else of the object.
-func (p *Plugin) trigger(ctx context.Context, config *genericclioptions.ConfigFlags, name string) error {
-	c, namespace, err := clusterClient(config)
+func (p *Plugin) trigger(ctx context.Context, config *kubeFlags, name string) error {
+	c, err := config.connect()
 	if err != nil {
 		return failed(err)
 	}
 	requestedAt := p.Clock.Now().UTC().Format(time.RFC3339Nano)
-	hc := &monitoringv1alpha1.HealthCheck{}
-	hc.Namespace, hc.Name = namespace, name
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, monitoringv1alpha1.RequestedAtAnnotation, requestedAt)
-	if err := c.Patch(ctx, hc, client.RawPatch("application/merge-patch+json", patch)); err != nil {
-		return failed(readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", name, namespace)))
+	if err := c.mergePatch(ctx, name, patch); err != nil {
+		return failed(readError(err, fmt.Sprintf("HealthCheck %q in namespace %q", name, c.namespace)))
 	}
 	_, _ = fmt.Fprintf(p.Streams.Out, "healthcheck.monitoring.healthcheck.dev/%s triggered (requested-at %s)\n", name, requestedAt)
 	return nil
