@@ -103,6 +103,11 @@ func servesHTTPRoutes(mapper meta.RESTMapper) (bool, error) {
 // and bounded (discover.Merge), and the sources that could not be read. When
 // listing fails, the last discovery of the same spec stands in, still stale.
 func (d *discovery) targets(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (discovered, error) {
+	if len(hc.Spec.TargetsFrom) == 0 {
+		// Nothing to list: nothing kept either, since a copy of every
+		// HealthCheck's targets would be most of its memory.
+		return discovered{generation: hc.Generation, result: discover.Merge(hc.Spec.Targets, nil)}, nil
+	}
 	key := client.ObjectKeyFromObject(hc)
 	d.mu.Lock()
 	last, ok := d.last[key]

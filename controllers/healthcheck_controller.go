@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -87,9 +88,11 @@ type HealthCheckReconciler struct {
 	// refused remembers, per HealthCheck, the last status write the API server
 	// refused, so that a refusal repeated every round is reported once.
 	refused sync.Map // types.NamespacedName -> string
-	// written remembers, per HealthCheck, the lastRunTime of its last status
-	// write, to tell a cached copy that has not seen that write yet.
-	written sync.Map // types.NamespacedName -> time.Time
+	// statuses keeps, per HealthCheck, the status this process works on and
+	// what the API server last recorded of it.
+	statuses sync.Map // types.NamespacedName -> *working
+	// log is the manager's, for rounds collected outside a reconcile.
+	log logr.Logger
 	// down remembers, per HealthCheck, which backends of its fanned-out targets
 	// its last round found Down, to tell which enter or leave Down.
 	down sync.Map // types.NamespacedName -> backendsDown
@@ -106,66 +109,107 @@ type HealthCheckReconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
-// Reconcile runs the steps of one HealthCheck: fetch, start or collect its round,
-// write status once, then report transitions as events.
+// Reconcile runs the steps of one HealthCheck: fetch, start its first round
+// (or stop it), then write the status the rounds collected, when a write is
+// due, and report their transitions once status records them.
 func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	hc := &monitoringv1alpha1.HealthCheck{}
 	if err := r.Get(ctx, req.NamespacedName, hc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName) // deleted: cancel its in-flight checks
+			r.statuses.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hc.DeletionTimestamp.IsZero() {
 		r.forget(req.NamespacedName)
+		r.statuses.Delete(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(hc))
 	ctx = ctrl.LoggerInto(ctx, log)
-	if r.cacheIsBehind(hc) {
-		// Read our own last write: a status compared with an older one would be
-		// written again, and rounds scheduled from it.
-		if err := r.APIReader.Get(ctx, req.NamespacedName, hc); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
+	w, err := r.workingOf(ctx, hc)
+	if err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 
-	base := hc.DeepCopy()
-	result, report, err := r.reconcile(ctx, hc)
-	if err != nil {
-		return ctrl.Result{}, err
+	w.mu.Lock()
+	w.read(hc)
+	hc.Status = w.status
+	result, err := r.reconcile(ctx, hc)
+	w.status = hc.Status
+	var wr *write
+	if err == nil {
+		wr = w.takeWrite(statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(req.NamespacedName, r.StatusRefreshInterval)))
 	}
-	if statusChanged(&base.Status, &hc.Status, r.StatusRefreshInterval, phase(req.NamespacedName, r.StatusRefreshInterval)) {
-		if err := r.Status().Patch(ctx, hc, client.MergeFrom(base)); err != nil {
-			if !isRefusal(err) {
-				// Transient: retried with backoff. The round's schedule is kept by
-				// the round runner, not by status, so no round runs early for it.
-				return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
-			}
-			r.reportRefusal(ctx, hc, err)
-			return result, nil
-		}
-		if roundWritten(&base.Status, &hc.Status) {
-			r.refused.Delete(req.NamespacedName) // a later refusal is news again
-			r.written.Store(req.NamespacedName, hc.Status.LastRunTime.Time)
-		}
-		log.V(1).Info("Wrote status")
+	w.mu.Unlock()
+	if hc.Spec.Suspend {
+		// A suspended HealthCheck holds nothing in this process: its status is
+		// read again when it resumes, as whoever wrote it meanwhile left it.
+		defer r.statuses.Delete(req.NamespacedName)
+	}
+	if wr == nil {
+		return result, err
+	}
+	recorded, err := r.writeStatus(ctx, hc, wr)
+	if err != nil {
+		w.mu.Lock()
+		w.wrote(wr, false, false)
+		w.mu.Unlock()
+		// Transient: retried with backoff. The rounds' schedule is kept by the
+		// round runner, not by status, so no round runs early for it.
+		return ctrl.Result{}, fmt.Errorf("patching status: %w", err)
 	}
 	// Events go out only once status records the transition, so a failed write
-	// cannot announce a transition twice.
-	r.notify(ctx, hc, report)
+	// cannot announce a transition twice. A write the API server refused will
+	// be refused again: its transitions go out all the same, since the status
+	// this process holds has moved past them.
+	if wr.dropped > 0 {
+		log.Info("Status could not be written for so long that the oldest transitions were not reported", "dropped", wr.dropped)
+	}
+	hc.Status = *wr.status
+	r.notify(ctx, hc, wr.report)
+	w.mu.Lock()
+	w.wrote(wr, recorded, true)
+	w.mu.Unlock()
 	return result, nil
 }
 
-// cacheIsBehind tells whether hc, read from the cache, predates this process's
-// last status write of it.
-func (r *HealthCheckReconciler) cacheIsBehind(hc *monitoringv1alpha1.HealthCheck) bool {
-	v, ok := r.written.Load(client.ObjectKeyFromObject(hc))
-	if !ok {
-		return false
+// workingOf returns what this process holds of hc's status, reading its status
+// from the API server the first time (the cache may hold it trimmed, and a
+// status this process has not written is best read where it is kept).
+func (r *HealthCheckReconciler) workingOf(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (*working, error) {
+	key := client.ObjectKeyFromObject(hc)
+	if known, ok := r.statuses.Load(key); ok {
+		return known.(*working), nil
 	}
-	last := hc.Status.LastRunTime
-	return last == nil || last.Time.Before(v.(time.Time))
+	live := &monitoringv1alpha1.HealthCheck{}
+	if err := r.APIReader.Get(ctx, key, live); err != nil {
+		return nil, fmt.Errorf("reading the status of %s: %w", key, err)
+	}
+	known, _ := r.statuses.LoadOrStore(key, newWorking(hc, &live.Status))
+	return known.(*working), nil
+}
+
+// writeStatus patches status from what it last recorded to wr's, and tells
+// whether the API server recorded it. A refusal is reported (reportRefusal),
+// not returned: sending it again would be refused again.
+func (r *HealthCheckReconciler) writeStatus(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, wr *write) (bool, error) {
+	key := client.ObjectKeyFromObject(hc)
+	base := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name}, Status: *wr.base}
+	updated := &monitoringv1alpha1.HealthCheck{ObjectMeta: base.ObjectMeta, Status: *wr.status}
+	if err := r.Status().Patch(ctx, updated, client.MergeFrom(base)); err != nil {
+		if !isRefusal(err) {
+			return false, err
+		}
+		r.reportRefusal(ctx, hc, err)
+		return false, nil
+	}
+	if roundWritten(wr.base, wr.status) {
+		r.refused.Delete(key) // a later refusal is news again
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Wrote status")
+	return true, nil
 }
 
 // roundWritten tells whether a status write carried a finished round, not just
@@ -206,18 +250,15 @@ func (r *HealthCheckReconciler) reportRefusal(ctx context.Context, hc *monitorin
 		note("Status was not written, the API server refused it: "+message))
 }
 
-// reconcile runs the steps between fetch and status write. The report is
-// that of the round collected, nil when none finished.
-func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, *roundReport, error) {
-	key := client.ObjectKeyFromObject(hc)
+// reconcile runs the steps between fetch and status write, on the working
+// status.
+func (r *HealthCheckReconciler) reconcile(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) (ctrl.Result, error) {
 	if hc.Spec.Suspend {
-		r.forget(key)
+		r.forget(client.ObjectKeyFromObject(hc))
 		markSuspended(hc)
-		return ctrl.Result{}, nil, nil
+		return ctrl.Result{}, nil
 	}
-	report := r.collectRound(ctx, hc)
-	result, err := r.scheduleRound(ctx, hc)
-	return result, report, err
+	return r.scheduleRound(ctx, hc)
 }
 
 // roundReport is what the collected rounds have to tell once status records
@@ -233,30 +274,38 @@ type roundReport struct {
 	at            time.Time
 }
 
-// collectRound folds the HealthCheck's finished rounds, if any, into status,
-// oldest first (more than one only when the reconciler fell behind the rounds).
-// Sets Healthy, Degraded, Ready (Running or SecretNotFound), InMaintenance,
-// ErrorBudgetBurning and ErrorBudgetExhausted, availability and
-// observedGeneration.
-func (r *HealthCheckReconciler) collectRound(ctx context.Context, hc *monitoringv1alpha1.HealthCheck) *roundReport {
-	key := client.ObjectKeyFromObject(hc)
-	rnds, dropped := r.rounds.takeFinished(key)
-	if dropped > 0 {
-		ctrl.LoggerFrom(ctx).Info("Rounds finished faster than status could be written; the oldest were not judged", "dropped", dropped)
+// collectRound folds a finished round into the HealthCheck's working status,
+// in the round's own goroutine (the round runner's collect), and wakes the
+// reconciler only when status is due a write: a change, a heartbeat, or
+// transitions to report once status records them. A round of a spec that has
+// since changed is dropped. A round with nothing to write still goes to the
+// notification rules, which may remind of a target still Down.
+func (r *HealthCheckReconciler) collectRound(key types.NamespacedName, rnd *round) {
+	known, ok := r.statuses.Load(key)
+	if !ok {
+		return // forgotten
 	}
-	var report *roundReport
-	for _, rnd := range rnds {
-		if rnd.generation != hc.Generation {
-			continue // one for a spec that has since changed
-		}
-		next := r.collectOne(hc, rnd)
-		if report != nil {
-			next.transitions = append(report.transitions, next.transitions...)
-			next.budgets = append(report.budgets, next.budgets...)
-		}
-		report = next
+	w := known.(*working)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if rnd.generation != w.object.Generation {
+		return
 	}
-	return report
+	hc := w.view(rnd.spec)
+	report := r.collectOne(hc, rnd)
+	w.status = hc.Status
+	due := w.writing || w.pending != nil || len(report.transitions) > 0 || len(report.budgets) > 0 ||
+		statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
+	if due {
+		w.wait(report)
+		r.rounds.wakeReconciler(key)
+		return
+	}
+	log := r.log
+	if hc.Spec.Notify != nil { // only then may notify log: a logger with values costs a round a few allocations
+		log = log.WithValues("HealthCheck", klog.KRef(key.Namespace, key.Name))
+	}
+	r.notify(ctrl.LoggerInto(r.rounds.base, log), hc, report)
 }
 
 // collectOne folds one finished round into status.
@@ -406,16 +455,23 @@ func (r *HealthCheckReconciler) startDue(ctx context.Context, key types.Namespac
 		r.rounds.dueAt(key, due)
 		return
 	}
-	log := ctrl.LoggerFrom(ctx).WithValues("HealthCheck", klog.KObj(&hc))
+	// The logger gets the HealthCheck's name only where resolving may log (a
+	// source that cannot be listed): every round would otherwise pay for it.
+	log := r.log
+	if len(hc.Spec.TargetsFrom) > 0 {
+		log = log.WithValues("HealthCheck", klog.KObj(&hc))
+	}
 	targets, err := r.resolveRound(ctrl.LoggerInto(ctx, log), &hc)
 	if err != nil {
-		log.V(1).Info("Not starting a round, the reconciler will", "error", err)
+		r.log.V(1).Info("Not starting a round, the reconciler will", "HealthCheck", klog.KObj(&hc), "error", err)
 		r.rounds.wakeReconciler(key)
 		return
 	}
 	if r.rounds.startIfLatest(&hc, targets, due, last) {
 		r.Metrics.observeLag(now.Sub(due))
-		log.V(1).Info("Started round", "targets", len(targets))
+		if debug := r.log.V(1); debug.Enabled() {
+			debug.Info("Started round", "HealthCheck", klog.KObj(&hc), "targets", len(targets))
+		}
 	}
 }
 
@@ -445,7 +501,6 @@ func (r *HealthCheckReconciler) forget(key types.NamespacedName) {
 	r.Metrics.forget(key)
 	r.budget.forget(key)
 	r.refused.Delete(key)
-	r.written.Delete(key)
 	r.down.Delete(key)
 	r.counts.Delete(key)
 	r.schedules.Delete(key)
@@ -787,6 +842,8 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.discovery = newDiscovery(r.APIReader, gatewayAPI)
 	r.rounds = newRounds(r.Checker.Run, r.Clock, max(r.MaxConcurrentReconciles, 2))
 	r.rounds.startDue = r.startDue
+	r.rounds.collect = r.collectRound
+	r.log = mgr.GetLogger().WithName("rounds")
 	if err := mgr.Add(r.rounds); err != nil {
 		return fmt.Errorf("adding the round runner: %w", err)
 	}

@@ -20,17 +20,12 @@ func requestedAt(hc *monitoringv1alpha1.HealthCheck) string {
 	return monitoringv1alpha1.RequestedAtToken(hc.Annotations[monitoringv1alpha1.RequestedAtAnnotation])
 }
 
-// maxUncollectedRounds bounds the finished rounds of one HealthCheck kept for the
-// reconciler while it is held up (a slow API server): past it the oldest is
-// dropped, and the drop is logged when the reconciler collects the rest. Four
-// rounds judge a failure threshold of up to four without a gap, and keep what
-// a backlog of 10,000 HealthChecks holds to a few hundred MiB.
-const maxUncollectedRounds = 4
-
 // round is one pass over a HealthCheck's targets, run in its own goroutine so a
 // long round never holds a reconcile worker.
 type round struct {
 	generation int64
+	// spec is the spec the round checks, the round's own copy.
+	spec *monitoringv1alpha1.HealthCheckSpec
 	// requestedAt is the requested-at annotation this round answers, in the
 	// bounded form status records (monitoringv1alpha1.RequestedAtToken).
 	requestedAt string
@@ -42,8 +37,8 @@ type round struct {
 	next   time.Time
 	cancel context.CancelFunc
 
-	// Set when the round finished, before it is handed to the reconciler.
-	// results are aligned with targets.
+	// Set when the round finished, before it is collected. results are
+	// aligned with targets.
 	results  []resolve.Result
 	duration time.Duration
 }
@@ -56,8 +51,9 @@ type round struct {
 // new (or a round was asked for); every later round is started by this runner's
 // own workers when its slot comes (due), from the HealthCheck as the cache
 // holds it, so that rounds never wait in the reconciler's queue behind status
-// writes: a slow API server delays status, not checks. A finished round wakes the
-// reconciler, which folds it into status (finished, in order).
+// writes: a slow API server delays status, not checks. A finished round is
+// collected in its own goroutine (collect), which wakes the reconciler only
+// when status is due a write.
 type rounds struct {
 	check resolve.Runner
 	clock clock.PassiveClock
@@ -67,6 +63,9 @@ type rounds struct {
 	due workqueue.TypedDelayingInterface[types.NamespacedName]
 	// startDue starts a HealthCheck's round if it is due; set by the reconciler.
 	startDue func(ctx context.Context, key types.NamespacedName)
+	// collect folds a finished round into the HealthCheck's status, in the
+	// round's goroutine; set by the reconciler.
+	collect func(key types.NamespacedName, rnd *round)
 	// starters is how many HealthChecks' rounds may be started at once.
 	starters int
 
@@ -77,11 +76,6 @@ type rounds struct {
 	// no wg.Add races Start's wg.Wait.
 	stopped bool
 	current map[types.NamespacedName]*round
-	// finished holds rounds that finished and that the reconciler has not yet
-	// collected, oldest first, at most maxUncollectedRounds; dropped counts
-	// those dropped past it since the last collection.
-	finished map[types.NamespacedName][]*round
-	dropped  map[types.NamespacedName]int
 	// latest remembers the latest round of each HealthCheck started in this
 	// process, since status, which also records it, is not written after every
 	// round, and a write may even be refused.
@@ -114,8 +108,6 @@ func newRounds(run resolve.RunFunc, clk clock.PassiveClock, starters int) *round
 		base:      base,
 		stopAll:   cancel,
 		current:   map[types.NamespacedName]*round{},
-		finished:  map[types.NamespacedName][]*round{},
-		dropped:   map[types.NamespacedName]int{},
 		latest:    map[types.NamespacedName]lastRound{},
 		requested: map[types.NamespacedName]bool{},
 	}
@@ -197,8 +189,10 @@ func (r *rounds) startLocked(hc *monitoringv1alpha1.HealthCheck, targets []resol
 		old.cancel()
 	}
 	ctx, cancel := context.WithCancel(r.base)
+	spec := hc.Spec // shallow: the round keeps the spec, not the object around it
 	rnd := &round{
 		generation:  hc.Generation,
+		spec:        &spec,
 		requestedAt: requestedAt(hc),
 		targets:     targets,
 		started:     r.clock.Now(),
@@ -221,13 +215,14 @@ func (r *rounds) startLocked(hc *monitoringv1alpha1.HealthCheck, targets []resol
 		defer cancel()
 		rnd.results = r.check.Check(ctx, targets, workers, nil)
 		rnd.duration = r.clock.Since(rnd.started)
-		if r.finish(ctx, key, rnd) {
-			r.wakeReconciler(key)
+		if r.finish(ctx, key, rnd) && r.collect != nil {
+			r.collect(key, rnd)
 		} // else replaced or stopped: nobody waits for these results
 	}()
 }
 
-// finish hands a finished round to the reconciler, unless it was cancelled.
+// finish ends a round, and tells whether its results are to be collected: not
+// when it was cancelled.
 func (r *rounds) finish(ctx context.Context, key types.NamespacedName, rnd *round) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -242,12 +237,6 @@ func (r *rounds) finish(ctx context.Context, key types.NamespacedName, rnd *roun
 		// successor starts now, as late as the lag metric will say.
 		r.dueAt(key, rnd.next)
 	}
-	waiting := append(r.finished[key], rnd)
-	if len(waiting) > maxUncollectedRounds {
-		r.dropped[key] += len(waiting) - maxUncollectedRounds
-		waiting = waiting[len(waiting)-maxUncollectedRounds:]
-	}
-	r.finished[key] = waiting
 	return true
 }
 
@@ -266,18 +255,6 @@ func (r *rounds) running(key types.NamespacedName) *round {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.current[key]
-}
-
-// takeFinished removes and returns hc's finished rounds, oldest first, and how
-// many finished rounds were dropped since the last call because the reconciler
-// fell maxUncollectedRounds behind.
-func (r *rounds) takeFinished(key types.NamespacedName) ([]*round, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rnds, dropped := r.finished[key], r.dropped[key]
-	delete(r.finished, key)
-	delete(r.dropped, key)
-	return rnds, dropped
 }
 
 // latestStarted is hc's latest round started in this process.
@@ -311,8 +288,6 @@ func (r *rounds) stop(key types.NamespacedName) {
 		rnd.cancel()
 	}
 	delete(r.current, key)
-	delete(r.finished, key)
-	delete(r.dropped, key)
 	delete(r.latest, key)
 	delete(r.requested, key)
 }

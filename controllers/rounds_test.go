@@ -61,32 +61,6 @@ func TestTheRoundRunnerTimesEachRoundsSuccessorOnItsSlot(t *testing.T) {
 	}
 }
 
-func TestFinishedRoundsWaitForTheReconcilerOldestFirstAndBounded(t *testing.T) {
-	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
-	r, _ := startedRounds(t, clk, noChecks)
-	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}
-	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
-
-	const rounds = maxUncollectedRounds + 3
-	for i := range rounds {
-		r.start(hc, nil, time.Time{})
-		<-r.wake // finished, and the reconciler woken; it does not collect yet
-		clk.Step(time.Duration(i+1) * time.Second)
-	}
-	got, dropped := r.takeFinished(key)
-	if len(got) != maxUncollectedRounds || dropped != 3 {
-		t.Fatalf("%d rounds kept and %d dropped, want %d and 3", len(got), dropped, maxUncollectedRounds)
-	}
-	for i := 1; i < len(got); i++ {
-		if !got[i-1].started.Before(got[i].started) {
-			t.Fatalf("round %d started at %v, not after the one before it (%v)", i, got[i].started, got[i-1].started)
-		}
-	}
-	if again, dropped := r.takeFinished(key); len(again) != 0 || dropped != 0 {
-		t.Fatalf("taken twice: %d rounds, %d dropped", len(again), dropped)
-	}
-}
-
 func TestARoundThatRunsPastItsSuccessorsSlotStartsItWhenItEnds(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
 	release := make(chan struct{})

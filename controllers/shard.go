@@ -59,7 +59,8 @@ func (s Shard) predicate() predicate.Predicate {
 // operator reads managedFields, so they are dropped from every object, and a
 // HealthCheck of another shard is kept as its metadata only: every shard sees
 // every HealthCheck (the hash needs nothing but the name), but holds the spec
-// and status of its own share alone, so memory divides with the shards.
+// and status of its own share alone, so memory divides with the shards. Of its
+// own HealthChecks' status it keeps neither the targets nor availability.
 func (s Shard) CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
@@ -76,6 +77,10 @@ func (s Shard) keepOwn(obj any) (any, error) {
 		return obj, nil // a tombstone: its object was transformed on the way in
 	}
 	hc.ManagedFields = nil
+	// Of status the manager reads its conditions from the cache (a dependency's
+	// Healthy), and the rest from the API server once (see working): per
+	// target, the cache would hold a copy that nothing reads.
+	hc.Status.Targets, hc.Status.Availability = nil, nil
 	if !s.Owns(hc.Namespace, hc.Name) {
 		hc.Spec = monitoringv1alpha1.HealthCheckSpec{}
 		hc.Status = monitoringv1alpha1.HealthCheckStatus{}

@@ -71,6 +71,8 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		hc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
 		hc.Spec.Targets = []monitoringv1alpha1.Target{{URL: "http://a.test/"}}
 		hc.Status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.test/"}}
+		hc.Status.Availability = &monitoringv1alpha1.AvailabilityStatus{GoodChecks: 1, TotalChecks: 1}
+		hc.Status.Conditions = []metav1.Condition{{Type: monitoringv1alpha1.ConditionHealthy, Status: metav1.ConditionFalse}}
 		return hc
 	}
 
@@ -79,9 +81,10 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := got.(*monitoringv1alpha1.HealthCheck)
-	if own.ManagedFields != nil || len(own.Spec.Targets) != 1 || len(own.Status.Targets) != 1 {
-		t.Errorf("own HealthCheck: managedFields %v, %d targets, %d target statuses; want none, 1, 1",
-			own.ManagedFields, len(own.Spec.Targets), len(own.Status.Targets))
+	if own.ManagedFields != nil || len(own.Spec.Targets) != 1 || len(own.Status.Conditions) != 1 ||
+		len(own.Status.Targets) != 0 || own.Status.Availability != nil {
+		t.Errorf("own HealthCheck: managedFields %v, %d targets, %d conditions, %d target statuses, availability %v; want none, 1, 1, none, none",
+			own.ManagedFields, len(own.Spec.Targets), len(own.Status.Conditions), len(own.Status.Targets), own.Status.Availability)
 	}
 	got, err = shard.keepOwn(object(theirs))
 	if err != nil {

@@ -1,0 +1,141 @@
+package controllers
+
+import (
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+)
+
+// maxPendingTransitions bounds the transitions of one HealthCheck that wait for
+// status to record them while its writes fail or lag (a slow API server): past
+// it the oldest are dropped, and the drop is logged when the rest are reported.
+// Every round is still judged; this bounds only what waits to be told.
+const maxPendingTransitions = 1024
+
+// working is what this process holds of one HealthCheck's status between
+// writes. The round runner folds each finished round into it as the round
+// ends; the reconciler writes it when it differs from what status last
+// recorded by more than measurements (statusChanged), and reports the
+// transitions it carries once status records them. A steady HealthCheck thus
+// costs no reconcile per round, and no copy of its object: only a write on its
+// heartbeat.
+//
+// Status is read from the API server once, when the reconciler first sees the
+// HealthCheck, and from memory after that: the cache may lag this process's
+// own writes, and a status compared with an older one would be written again.
+type working struct {
+	mu sync.Mutex
+	// object is the HealthCheck's metadata as the reconciler last read it:
+	// names, UID and generation, for events and to tell a round of an old spec.
+	object metav1.ObjectMeta
+	// status is the latest: every round collected so far folded in.
+	status monitoringv1alpha1.HealthCheckStatus
+	// written is status as the API server last recorded it, the base of the
+	// next patch; compared with status to tell whether a write is due.
+	written *monitoringv1alpha1.HealthCheckStatus
+	// pending is what the rounds collected since the last write have to report
+	// once status records them; nil when nothing waits.
+	pending *roundReport
+	// dropped counts transitions dropped past maxPendingTransitions.
+	dropped int
+	// writing is set while a reconcile writes status and reports what it took
+	// from pending: a round collected meanwhile waits in pending, so that
+	// reports go out in the order of their rounds.
+	writing bool
+}
+
+// newWorking starts from status as the API server has it.
+func newWorking(hc *monitoringv1alpha1.HealthCheck, status *monitoringv1alpha1.HealthCheckStatus) *working {
+	w := &working{written: status}
+	w.status = *status.DeepCopy()
+	w.read(hc)
+	return w
+}
+
+// read records the metadata of hc as the reconciler read it. Holds w.mu.
+func (w *working) read(hc *monitoringv1alpha1.HealthCheck) {
+	w.object = metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name, UID: hc.UID, Generation: hc.Generation,
+		ResourceVersion: hc.ResourceVersion}
+}
+
+// view is the HealthCheck as a round is collected into it: the metadata last
+// read, spec, and the working status, which the caller stores back. Holds w.mu.
+func (w *working) view(spec *monitoringv1alpha1.HealthCheckSpec) *monitoringv1alpha1.HealthCheck {
+	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: w.object, Status: w.status}
+	hc.APIVersion, hc.Kind = monitoringv1alpha1.GroupVersion.String(), "HealthCheck"
+	if spec != nil {
+		hc.Spec = *spec
+	}
+	return hc
+}
+
+// wait adds a collected round's report to those waiting for status to record
+// them. Holds w.mu.
+func (w *working) wait(report *roundReport) {
+	if report == nil {
+		return
+	}
+	w.pending = mergeReports(w.pending, report)
+	if over := len(w.pending.transitions) - maxPendingTransitions; over > 0 {
+		w.pending.transitions = w.pending.transitions[over:]
+		w.dropped += over
+	}
+}
+
+// write is one status write a reconcile makes: the status to send, the base it
+// is patched from, and the reports it carries.
+type write struct {
+	status, base *monitoringv1alpha1.HealthCheckStatus
+	report       *roundReport
+	dropped      int
+}
+
+// takeWrite returns the status write due, if any, and marks w as writing: a
+// changed status (or a heartbeat due), or reports waiting. Holds w.mu.
+func (w *working) takeWrite(changed bool) *write {
+	if !changed && w.pending == nil {
+		return nil
+	}
+	out := &write{status: w.status.DeepCopy(), base: w.written, report: w.pending, dropped: w.dropped}
+	w.pending, w.dropped, w.writing = nil, 0, true
+	return out
+}
+
+// wrote ends a write. Recorded, status is what was sent; reported, its
+// reports went out (a write the API server refused still reports them: the
+// status this process holds has moved past them, so no later write would);
+// neither, its reports go back in front of any that arrived meanwhile. Holds
+// w.mu.
+func (w *working) wrote(wr *write, recorded, reported bool) {
+	w.writing = false
+	if recorded {
+		w.written = wr.status
+	}
+	if reported {
+		return
+	}
+	if wr.report != nil {
+		later := w.pending
+		w.pending = nil
+		w.wait(wr.report)
+		w.wait(later)
+	}
+	w.dropped += wr.dropped
+}
+
+// mergeReports appends later's transitions and budget turns to earlier's, and
+// keeps later's picture of the targets. Either may be nil.
+func mergeReports(earlier, later *roundReport) *roundReport {
+	if earlier == nil {
+		return later
+	}
+	if later == nil {
+		return earlier
+	}
+	merged := *later
+	merged.transitions = append(earlier.transitions[:len(earlier.transitions):len(earlier.transitions)], later.transitions...)
+	merged.budgets = append(earlier.budgets[:len(earlier.budgets):len(earlier.budgets)], later.budgets...)
+	return &merged
+}
