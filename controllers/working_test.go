@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -168,5 +169,32 @@ func TestARoundWakesTheReconcilerOnlyWhenStatusIsDueAWrite(t *testing.T) {
 	}
 	if got := transitionNames(w.pending); fmt.Sprint(got) != "[shop]" {
 		t.Fatalf("waiting to be reported: %v, want the target that went Down", got)
+	}
+}
+
+func TestAWrittenStatusStaysAsItWasWritten(t *testing.T) {
+	r, w, roundAt := collecting(t)
+	key := types.NamespacedName{Namespace: "team-a", Name: "shop"}
+	hc := w.view(nil)
+	hc.Spec = monitoringv1alpha1.HealthCheckSpec{Interval: &metav1.Duration{Duration: 10 * time.Second}, FailureThreshold: 1, SuccessThreshold: 1,
+		Objective: &monitoringv1alpha1.Objective{Availability: "99.9", Window: &metav1.Duration{Duration: time.Hour}}}
+	spec := hc.Spec
+	round := func(at time.Time, res checker.Result) *round {
+		rnd := roundAt(at, res)
+		rnd.spec = &spec
+		return rnd
+	}
+	r.collectRound(key, round(checkedAt, good(false)))
+	writeAll(w)
+	written := w.written.DeepCopy()
+
+	// Later rounds change every part of status: states, counts, conditions.
+	r.collectRound(key, round(checkedAt.Add(10*time.Second), bad()))
+	r.collectRound(key, round(checkedAt.Add(20*time.Second), good(true)))
+	w.mu.Lock()
+	markProgressing(w.view(&spec))
+	w.mu.Unlock()
+	if diff := cmp.Diff(written, w.written); diff != "" {
+		t.Fatalf("the status recorded as written changed with later rounds (-as written +now):\n%s", diff)
 	}
 }
