@@ -286,10 +286,19 @@ func (r *HealthCheckReconciler) collectRound(key types.NamespacedName, rnd *roun
 		return // forgotten
 	}
 	w := known.(*working)
+	if r.collectInto(w, key, rnd) {
+		r.rounds.wakeReconciler(key)
+	}
+}
+
+// collectInto folds rnd into w, and tells whether status is due a write; if
+// not, the round goes to the notification rules at once, in order with the
+// others, since w is held meanwhile.
+func (r *HealthCheckReconciler) collectInto(w *working, key types.NamespacedName, rnd *round) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if rnd.generation != w.object.Generation {
-		return
+		return false
 	}
 	hc := w.view(rnd.spec)
 	report := r.collectOne(hc, rnd)
@@ -298,14 +307,14 @@ func (r *HealthCheckReconciler) collectRound(key types.NamespacedName, rnd *roun
 		statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
 	if due {
 		w.wait(report)
-		r.rounds.wakeReconciler(key)
-		return
+		return true
 	}
 	log := r.log
 	if hc.Spec.Notify != nil { // only then may notify log: a logger with values costs a round a few allocations
 		log = log.WithValues("HealthCheck", klog.KRef(key.Namespace, key.Name))
 	}
 	r.notify(ctrl.LoggerInto(r.rounds.base, log), hc, report)
+	return false
 }
 
 // collectOne folds one finished round into status.

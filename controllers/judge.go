@@ -2,11 +2,11 @@ package controllers
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -250,11 +250,18 @@ func setHealthConditions(status *monitoringv1alpha1.HealthCheckStatus, generatio
 // statusChanged tells whether a status write is due: something other than the
 // round's timestamps and measurements changed, or a heartbeat is due (see
 // heartbeatDue), so that lastRunTime and latencies never go stale for long.
+//
+// It compares with reflect.DeepEqual, not equality.Semantic, which took 30 µs
+// and 329 allocations a round of ten targets against 7 µs and 4
+// (BenchmarkStatusChanged). Both statuses are this process's own (the one
+// written is a snapshot of the one worked on), so times compare as the same
+// values; what Semantic would call equal and reflect not (a nil and an empty
+// list) costs at most one write more.
 func statusChanged(old, updated *monitoringv1alpha1.HealthCheckStatus, refresh, phase time.Duration) bool {
-	if !equality.Semantic.DeepEqual(withoutMeasurements(old), withoutMeasurements(updated)) {
+	if !reflect.DeepEqual(withoutMeasurements(old), withoutMeasurements(updated)) {
 		return true
 	}
-	if updated.LastRunTime == nil || equality.Semantic.DeepEqual(old.LastRunTime, updated.LastRunTime) {
+	if updated.LastRunTime == nil || (old.LastRunTime != nil && old.LastRunTime.Equal(updated.LastRunTime)) {
 		return false
 	}
 	return old.LastRunTime == nil || heartbeatDue(old.LastRunTime.Time, updated.LastRunTime.Time, refresh, phase)

@@ -356,3 +356,29 @@ func results(checks ...checker.Result) []resolve.Result {
 	}
 	return out
 }
+
+// BenchmarkStatusChanged compares the status of a steady ten-target
+// HealthCheck after a round with the one last written, as each round does.
+func BenchmarkStatusChanged(b *testing.B) {
+	status := func(at time.Time, latency int64) *monitoringv1alpha1.HealthCheckStatus {
+		t := metav1.NewTime(at)
+		s := &monitoringv1alpha1.HealthCheckStatus{LastRunTime: &t, ObservedGeneration: 1, Summary: &monitoringv1alpha1.Summary{Total: 10, Up: 10}}
+		setHealthConditions(s, 1)
+		for i := range 10 {
+			s.Targets = append(s.Targets, monitoringv1alpha1.TargetStatus{
+				URL: fmt.Sprintf("http://shop-%d.example/healthz", i), State: monitoringv1alpha1.StateUp, StatusCode: 200,
+				LatencyMs: latency, Message: fmt.Sprintf("returned 200 in %dms", latency), LastCheckTime: &t,
+				LastTransitionTime: &earlier, ConsecutiveSuccesses: 1, Reason: monitoringv1alpha1.CheckOK,
+			})
+		}
+		return s
+	}
+	written, updated := status(checkedAt, 12), status(checkedAt.Add(10*time.Second), 15)
+	updated.Conditions = slices.Clone(written.Conditions) // set at the same instant
+	b.ReportAllocs()
+	for b.Loop() {
+		if statusChanged(written, updated, time.Hour, 0) {
+			b.Fatal("a steady round changed status")
+		}
+	}
+}

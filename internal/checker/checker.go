@@ -563,11 +563,14 @@ func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResu
 	return results
 }
 
-// checkWithGlobalSlot runs Check once a slot of the process-wide cap is free,
-// so the check's deadline starts only then.
-func (c *Checker) checkWithGlobalSlot(ctx context.Context, t Target) Result {
+// acquireGlobal takes a slot of the process-wide cap for t, waiting if all are
+// busy, and tells whether it got one before ctx was done. The dispatcher
+// waits, not a goroutine of the check's own: under a saturated cap, 10,000
+// HealthChecks of 10 workers would otherwise park 100,000 goroutines, and their
+// stacks were most of a gigabyte of the manager's memory.
+func (c *Checker) acquireGlobal(ctx context.Context, t Target) bool {
 	if c.global == nil {
-		return c.Check(ctx, t)
+		return true
 	}
 	if !c.global.TryAcquire(1) {
 		// TryAcquire fails while others wait, so arrival order holds.
@@ -575,11 +578,17 @@ func (c *Checker) checkWithGlobalSlot(ctx context.Context, t Target) Result {
 			c.globalWaitHook(t.URL)
 		}
 		if c.global.Acquire(ctx, 1) != nil {
-			return c.cancelled(t)
+			return false
 		}
 	}
-	defer c.global.Release(1)
-	return c.Check(ctx, t)
+	return true
+}
+
+// releaseGlobal gives back a slot acquireGlobal took.
+func (c *Checker) releaseGlobal() {
+	if c.global != nil {
+		c.global.Release(1)
+	}
 }
 
 // cancelled is the result of a check that never started because ctx was done.
@@ -587,9 +596,9 @@ func (c *Checker) cancelled(t Target) Result {
 	return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
 }
 
-// dispatch starts one goroutine per target while holding a worker slot, and
-// closes done after every target has produced exactly one result. Waiting for
-// a slot observes ctx (errgroup.SetLimit's Go would not), so a cancelled Run
+// dispatch starts one goroutine per target while holding a worker slot and a
+// slot of the process-wide cap, and closes done after every target has
+// produced exactly one result. Waiting for a slot observes ctx (errgroup.SetLimit's Go would not), so a cancelled Run
 // ends its waiting targets at once, each with a cancelled result.
 func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
 	sem := semaphore.NewWeighted(int64(workers))
@@ -601,9 +610,18 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 			done <- r
 			continue
 		}
+		if !c.acquireGlobal(ctx, t) {
+			sem.Release(1)
+			r := c.cancelled(t)
+			r.Index = i
+			done <- r
+			continue
+		}
 		wg.Go(func() {
 			defer sem.Release(1)
-			r := c.checkWithGlobalSlot(ctx, t)
+			defer c.releaseGlobal()
+			// The check's deadline starts now that it has its slots.
+			r := c.Check(ctx, t)
 			r.Index = i
 			done <- r
 		})

@@ -138,3 +138,48 @@ func TestCancelEndsChecksWaitingForTheCap(t *testing.T) {
 	default:
 	}
 }
+
+// TestARunWaitsForTheCapOneCheckAtATime: while the cap is full, a Run of 50
+// targets and 50 workers has one check waiting for it, in its dispatcher, not
+// 50 goroutines each holding a stack; cancelled, the rest never wait.
+func TestARunWaitsForTheCapOneCheckAtATime(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := newServer(t, func(_ http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	c := New(Options{MaxInFlight: 1})
+	waiting := make(chan string, 64)
+	c.globalWaitHook = func(url string) { waiting <- url }
+	holder := make(chan []Result, 1)
+	go func() { holder <- c.Run(ctxFor(t), []Target{{URL: srv.URL + "/holder", Timeout: waitLimit}}, 1, nil) }()
+	recv(t, arrived, "the first check to hold the slot")
+
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	defer cancel()
+	targets := make([]Target, 50)
+	for i := range targets {
+		targets[i] = Target{URL: fmt.Sprintf("%s/waiter-%02d", srv.URL, i), Timeout: waitLimit}
+	}
+	waiter := make(chan []Result, 1)
+	go func() { waiter <- c.Run(ctx, targets, len(targets), nil) }()
+	if got := recv(t, waiting, "the first check to wait for the slot"); got != targets[0].URL {
+		t.Fatalf("waiting check %s, want the first of the Run", got)
+	}
+	cancel()
+	results := recv(t, waiter, "the waiting Run to return after cancel")
+	if extra := len(waiting); extra != 0 {
+		t.Errorf("%d more checks of the Run waited for the cap at once, want none: one waits at a time", extra)
+	}
+	for _, r := range results {
+		if r.Reason != ReasonTimeout || r.Message != "check cancelled" {
+			t.Fatalf("check of a cancelled Run = %+v, want a cancelled Timeout", r)
+		}
+	}
+	close(release)
+	recv(t, holder, "the first Run")
+}
