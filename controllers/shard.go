@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,6 +82,11 @@ func (s Shard) keepOwn(obj any) (any, error) {
 	// Healthy), and the rest from the API server once (see working): per
 	// target, the cache would hold a copy that nothing reads.
 	hc.Status.Targets, hc.Status.Availability = nil, nil
+	if cap(hc.Spec.Targets) > len(hc.Spec.Targets) {
+		// Decoding grew the list by doubling: 10 targets had room for 16,
+		// kept in the cache for as long as the HealthCheck is.
+		hc.Spec.Targets = slices.Clone(hc.Spec.Targets)
+	}
 	if !s.Owns(hc.Namespace, hc.Name) {
 		hc.Spec = monitoringv1alpha1.HealthCheckSpec{}
 		hc.Status = monitoringv1alpha1.HealthCheckStatus{}

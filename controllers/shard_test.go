@@ -69,7 +69,8 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		hc := &monitoringv1alpha1.HealthCheck{}
 		hc.Namespace, hc.Name, hc.Generation = "team", name, 3
 		hc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-		hc.Spec.Targets = []monitoringv1alpha1.Target{{URL: "http://a.test/"}}
+		hc.Spec.Targets = make([]monitoringv1alpha1.Target, 1, 16) // as decoding leaves a list
+		hc.Spec.Targets[0] = monitoringv1alpha1.Target{URL: "http://a.test/"}
 		hc.Status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.test/"}}
 		hc.Status.Availability = &monitoringv1alpha1.AvailabilityStatus{GoodChecks: 1, TotalChecks: 1}
 		hc.Status.Conditions = []metav1.Condition{{Type: monitoringv1alpha1.ConditionHealthy, Status: metav1.ConditionFalse}}
@@ -81,10 +82,10 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := got.(*monitoringv1alpha1.HealthCheck)
-	if own.ManagedFields != nil || len(own.Spec.Targets) != 1 || len(own.Status.Conditions) != 1 ||
+	if own.ManagedFields != nil || len(own.Spec.Targets) != 1 || cap(own.Spec.Targets) != 1 || len(own.Status.Conditions) != 1 ||
 		len(own.Status.Targets) != 0 || own.Status.Availability != nil {
-		t.Errorf("own HealthCheck: managedFields %v, %d targets, %d conditions, %d target statuses, availability %v; want none, 1, 1, none, none",
-			own.ManagedFields, len(own.Spec.Targets), len(own.Status.Conditions), len(own.Status.Targets), own.Status.Availability)
+		t.Errorf("own HealthCheck: managedFields %v, %d targets (room for %d), %d conditions, %d target statuses, availability %v; want none, 1 (1), 1, none, none",
+			own.ManagedFields, len(own.Spec.Targets), cap(own.Spec.Targets), len(own.Status.Conditions), len(own.Status.Targets), own.Status.Availability)
 	}
 	got, err = shard.keepOwn(object(theirs))
 	if err != nil {
