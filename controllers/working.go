@@ -73,12 +73,21 @@ func (w *working) view(spec *monitoringv1alpha1.HealthCheckSpec) *monitoringv1al
 }
 
 // wait adds a collected round's report to those waiting for status to record
-// them. Holds w.mu.
+// them: its transitions and budget turns after theirs, its picture of the
+// targets instead of theirs. Holds w.mu.
 func (w *working) wait(report *roundReport) {
 	if report == nil {
 		return
 	}
-	w.pending = mergeReports(w.pending, report)
+	if w.pending == nil {
+		w.pending = report
+	} else {
+		// In place: pending is w's alone, so a long wait appends, not copies.
+		transitions, budgets := w.pending.transitions, w.pending.budgets
+		*w.pending = *report
+		w.pending.transitions = append(transitions, report.transitions...)
+		w.pending.budgets = append(budgets, report.budgets...)
+	}
 	if over := len(w.pending.transitions) - maxPendingTransitions; over > 0 {
 		w.pending.transitions = w.pending.transitions[over:]
 		w.dropped += over
@@ -136,19 +145,4 @@ func (w *working) wrote(wr *write, recorded, reported bool) {
 		w.wait(later)
 	}
 	w.dropped += wr.dropped
-}
-
-// mergeReports appends later's transitions and budget turns to earlier's, and
-// keeps later's picture of the targets. Either may be nil.
-func mergeReports(earlier, later *roundReport) *roundReport {
-	if earlier == nil {
-		return later
-	}
-	if later == nil {
-		return earlier
-	}
-	merged := *later
-	merged.transitions = append(earlier.transitions[:len(earlier.transitions):len(earlier.transitions)], later.transitions...)
-	merged.budgets = append(earlier.budgets[:len(earlier.budgets):len(earlier.budgets)], later.budgets...)
-	return &merged
 }
