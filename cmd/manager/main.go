@@ -3,9 +3,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"math"
 	"os"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -20,6 +23,16 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&logOpts)))
 	setupLog := ctrl.Log.WithName("setup")
+	// Not being able to read the container's limit (no cgroups, as outside a
+	// container) only leaves the runtime unlimited, as Prometheus does too.
+	if limit, err := operator.SetGoMemoryLimit(opts.MemoryLimitRatio, memlimit.FromCgroup); errors.Is(err, operator.ErrMemoryLimitRatio) {
+		setupLog.Error(err, "Invalid flag")
+		os.Exit(2)
+	} else if err != nil {
+		setupLog.Info("The Go memory limit was not set", "reason", err.Error())
+	} else if limit != math.MaxInt64 {
+		setupLog.Info("Go memory limit set", "bytes", limit)
+	}
 
 	mgr, err := operator.New(ctrl.GetConfigOrDie(), opts)
 	if err != nil {

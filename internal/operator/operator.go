@@ -56,6 +56,9 @@ type Options struct {
 	AllowCIDRs, DenyCIDRs string
 	// TargetLatencyHistograms exports a latency histogram per target.
 	TargetLatencyHistograms bool
+	// MemoryLimitRatio is the share of the container's memory limit that the Go
+	// runtime's soft memory limit is set to (see SetGoMemoryLimit); 0 sets none.
+	MemoryLimitRatio float64
 }
 
 // Defaults are the settings of every mode unless a flag says otherwise.
@@ -69,6 +72,7 @@ func Defaults() Options {
 		MaxConcurrentReconciles: 4,
 		MaxConcurrentChecks:     512,
 		Shard:                   controllers.Shard{Total: 1, Index: -1},
+		MemoryLimitRatio:        0.9,
 	}
 }
 
@@ -93,6 +97,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"The most checks in flight at once across all HealthChecks, so no spec can exhaust sockets or file descriptors; each HealthCheck's workers still bound its own.")
 	fs.BoolVar(&o.TargetLatencyHistograms, "target-latency-histograms", o.TargetLatencyHistograms,
 		"Export healthcheck_target_latency_seconds, a latency histogram per target (16 series a target); by default each target has its last latency, one series.")
+	fs.Float64Var(&o.MemoryLimitRatio, "memory-limit-ratio", o.MemoryLimitRatio,
+		"Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit, so the garbage collector works harder before the pod is OOM-killed; 0 sets none, and a GOMEMLIMIT in the environment wins.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr,
 		"The address Go's pprof endpoints bind to, such as 127.0.0.1:6060, for profiling; 0 disables them. Keep it off the pod network.")
 }
