@@ -140,7 +140,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	w.status = hc.Status
 	var wr *write
 	if err == nil {
-		wr = w.takeWrite(statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(req.NamespacedName, r.StatusRefreshInterval)))
+		wr = w.takeWrite(r.writeDue(w, req.NamespacedName))
 	}
 	w.mu.Unlock()
 	if hc.Spec.Suspend {
@@ -173,6 +173,12 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	w.wrote(wr, recorded, true)
 	w.mu.Unlock()
 	return result, nil
+}
+
+// writeDue tells whether w's status differs from what was last written by more
+// than measurements, or is due its heartbeat (statusChanged). Holds w.mu.
+func (r *HealthCheckReconciler) writeDue(w *working, key types.NamespacedName) bool {
+	return statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
 }
 
 // workingOf returns what this process holds of hc's status, reading its status
@@ -303,8 +309,7 @@ func (r *HealthCheckReconciler) collectInto(w *working, key types.NamespacedName
 	hc := w.view(rnd.spec)
 	report := r.collectOne(hc, rnd)
 	w.status = hc.Status
-	due := w.writing || w.pending != nil || len(report.transitions) > 0 || len(report.budgets) > 0 ||
-		statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
+	due := w.writing || w.pending != nil || len(report.transitions) > 0 || len(report.budgets) > 0 || r.writeDue(w, key)
 	if due {
 		w.wait(report)
 		return true
@@ -324,13 +329,11 @@ func (r *HealthCheckReconciler) collectOne(hc *monitoringv1alpha1.HealthCheck, r
 	if hc.Spec.CertificateExpiryThreshold != nil {
 		th.certificateExpiry = hc.Spec.CertificateExpiryThreshold.Duration
 	}
-	every := resolve.Interval(hc.Spec)
-	next := nextSlot(rnd.started, every, phase(key, every))
 	down := backendsDown{}
 	if known, ok := r.down.Load(key); ok {
 		down = known.(backendsDown)
 	}
-	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, next, down)
+	judged, transitions := applyRound(&hc.Status, hc.Generation, rnd, th, rnd.next, down)
 	r.down.Store(key, down)
 	schedule, _ := r.maintenanceOf(hc) // an invalid one never starts a round
 	inMaintenance := markMaintenance(hc, schedule, rnd.started)

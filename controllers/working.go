@@ -57,8 +57,7 @@ func newWorking(hc *monitoringv1alpha1.HealthCheck, status *monitoringv1alpha1.H
 
 // read records the metadata of hc as the reconciler read it. Holds w.mu.
 func (w *working) read(hc *monitoringv1alpha1.HealthCheck) {
-	w.object = metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name, UID: hc.UID, Generation: hc.Generation,
-		ResourceVersion: hc.ResourceVersion}
+	w.object = metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name, UID: hc.UID, Generation: hc.Generation}
 }
 
 // view is the HealthCheck as a round is collected into it: the metadata last

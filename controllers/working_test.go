@@ -113,8 +113,8 @@ func collecting(t *testing.T) (*HealthCheckReconciler, *working, func(at time.Ti
 	w := newWorking(hc, &monitoringv1alpha1.HealthCheckStatus{})
 	r.statuses.Store(types.NamespacedName{Namespace: "team-a", Name: "shop"}, w)
 	roundAt := func(at time.Time, res checker.Result) *round {
-		return &round{generation: 1, spec: &hc.Spec, started: at, targets: []resolve.Target{{URL: "http://shop/", Name: "shop"}},
-			results: results(res)}
+		return &round{generation: 1, spec: &hc.Spec, started: at, next: at.Add(10 * time.Second),
+			targets: []resolve.Target{{URL: "http://shop/", Name: "shop"}}, results: results(res)}
 	}
 	return r, w, roundAt
 }

@@ -94,32 +94,48 @@ func TestABigRunDoesNotStarveASmallOne(t *testing.T) {
 	}
 }
 
+// heldCap is a Checker capped at one check in flight, whose one slot a Run of
+// the server's /holder holds until release is closed: waiting gets each URL
+// that waits for the slot, arrived each request that reaches the server.
+type heldCap struct {
+	c       *Checker
+	url     string
+	arrived chan struct{}
+	release chan struct{}
+	waiting chan string
+	holder  chan []Result
+}
+
+func holdTheCap(t *testing.T) *heldCap {
+	t.Helper()
+	h := &heldCap{arrived: make(chan struct{}, 1), release: make(chan struct{}), waiting: make(chan string, 64), holder: make(chan []Result, 1)}
+	srv := newServer(t, func(_ http.ResponseWriter, r *http.Request) {
+		h.arrived <- struct{}{}
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+	})
+	h.url = srv.URL
+	h.c = New(Options{MaxInFlight: 1})
+	h.c.globalWaitHook = func(url string) { h.waiting <- url }
+	go func() { h.holder <- h.c.Run(ctxFor(t), []Target{{URL: h.url + "/holder", Timeout: waitLimit}}, 1, nil) }()
+	recv(t, h.arrived, "the first check to hold the slot")
+	return h
+}
+
 // TestCancelEndsChecksWaitingForTheCap holds the only slot of a Checker capped
 // at 1 and starts a second Run, whose check waits for that slot; cancelling the
 // second Run ends its check as cancelled while the slot is still held.
 func TestCancelEndsChecksWaitingForTheCap(t *testing.T) {
-	arrived := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := newServer(t, func(_ http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
-	c := New(Options{MaxInFlight: 1})
-	waiting := make(chan string, 1)
-	c.globalWaitHook = func(url string) { waiting <- url }
-
-	holder := make(chan []Result, 1)
-	go func() { holder <- c.Run(ctxFor(t), []Target{{URL: srv.URL + "/holder", Timeout: waitLimit}}, 1, nil) }()
-	recv(t, arrived, "the first check to hold the slot")
+	h := holdTheCap(t)
+	c, url, arrived, release, waiting, holder := h.c, h.url, h.arrived, h.release, h.waiting, h.holder
 
 	ctx, cancel := context.WithCancel(ctxFor(t))
 	defer cancel()
 	waiter := make(chan []Result, 1)
-	go func() { waiter <- c.Run(ctx, []Target{{URL: srv.URL + "/waiter", Timeout: waitLimit}}, 1, nil) }()
-	if got := recv(t, waiting, "the second check to wait for the slot"); got != srv.URL+"/waiter" {
+	go func() { waiter <- c.Run(ctx, []Target{{URL: url + "/waiter", Timeout: waitLimit}}, 1, nil) }()
+	if got := recv(t, waiting, "the second check to wait for the slot"); got != url+"/waiter" {
 		t.Fatalf("waiting check %s, want the second Run's", got)
 	}
 	cancel()
@@ -143,27 +159,14 @@ func TestCancelEndsChecksWaitingForTheCap(t *testing.T) {
 // targets and 50 workers has one check waiting for it, in its dispatcher, not
 // 50 goroutines each holding a stack; cancelled, the rest never wait.
 func TestARunWaitsForTheCapOneCheckAtATime(t *testing.T) {
-	arrived := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := newServer(t, func(_ http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
-	c := New(Options{MaxInFlight: 1})
-	waiting := make(chan string, 64)
-	c.globalWaitHook = func(url string) { waiting <- url }
-	holder := make(chan []Result, 1)
-	go func() { holder <- c.Run(ctxFor(t), []Target{{URL: srv.URL + "/holder", Timeout: waitLimit}}, 1, nil) }()
-	recv(t, arrived, "the first check to hold the slot")
+	h := holdTheCap(t)
+	c, url, release, waiting, holder := h.c, h.url, h.release, h.waiting, h.holder
 
 	ctx, cancel := context.WithCancel(ctxFor(t))
 	defer cancel()
 	targets := make([]Target, 50)
 	for i := range targets {
-		targets[i] = Target{URL: fmt.Sprintf("%s/waiter-%02d", srv.URL, i), Timeout: waitLimit}
+		targets[i] = Target{URL: fmt.Sprintf("%s/waiter-%02d", url, i), Timeout: waitLimit}
 	}
 	waiter := make(chan []Result, 1)
 	go func() { waiter <- c.Run(ctx, targets, len(targets), nil) }()
