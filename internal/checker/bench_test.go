@@ -89,6 +89,7 @@ func benchmarkRounds(b *testing.B, c *Checker, srv benchServer, n, workers int, 
 	round() // warm-up: goroutine stacks, the server's accept path
 	srv.reset(b)
 	var rounds []time.Duration
+	cpu := processCPU(b)
 	for b.Loop() {
 		start := time.Now()
 		round()
@@ -96,12 +97,16 @@ func benchmarkRounds(b *testing.B, c *Checker, srv benchServer, n, workers int, 
 	}
 	// The median, not the mean: this machine is shared, and one round slowed by
 	// something else should not move the figure.
+	cpu = processCPU(b) - cpu
 	slices.Sort(rounds)
 	median := rounds[len(rounds)/2]
 	ideal := time.Duration((n+workers-1)/workers) * latency
 	b.ReportMetric(float64(ideal)/float64(median), "ideal/actual")
 	b.ReportMetric(float64(median)/float64(time.Millisecond), "ms/round")
 	b.ReportMetric(float64(n)/median.Seconds(), "checks/s")
+	// What this process spent per check, user and system: the checker's own
+	// cost when the server runs in a child process.
+	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(n*len(rounds)), "cpu-µs/check")
 	b.ReportMetric(float64(srv.stats(b).MeanOvershoot)/float64(time.Microsecond), "server-late-µs")
 	b.ReportMetric(0, "ns/op") // a round is not a comparable op: see ms/round
 }

@@ -199,6 +199,8 @@ type Checker struct {
 	transportClients probeClients
 	transports       *transportCache
 	maxBodyBytes     int64
+	// pool runs the checks of every Run.
+	pool *workerPool
 
 	// slotWaitHook, if set (tests only), is called with a target's index
 	// when Run must wait for a free worker slot before starting it. It lets
@@ -230,6 +232,7 @@ func New(opts Options) *Checker {
 		transport:    opts.Transport,
 		transports:   newTransportCache(opts.Policy),
 		maxBodyBytes: opts.MaxBodyBytes,
+		pool:         newWorkerPool(defaultIdleWorkerTimeout),
 	}
 	if opts.Transport != nil {
 		c.transportClients = newProbeClients(opts.Transport)
@@ -596,8 +599,8 @@ func (c *Checker) cancelled(t Target) Result {
 	return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
 }
 
-// dispatch starts one goroutine per target while holding a worker slot and a
-// slot of the process-wide cap, and closes done after every target has
+// dispatch starts each target's check on the pool while holding a worker slot
+// and a slot of the process-wide cap, and closes done after every target has
 // produced exactly one result. Waiting for a slot observes ctx (errgroup.SetLimit's Go would not), so a cancelled Run
 // ends its waiting targets at once, each with a cancelled result.
 func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
@@ -617,7 +620,9 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 			done <- r
 			continue
 		}
-		wg.Go(func() {
+		wg.Add(1)
+		c.pool.run(func() {
+			defer wg.Done()
 			defer sem.Release(1)
 			defer c.releaseGlobal()
 			// The check's deadline starts now that it has its slots.

@@ -77,7 +77,15 @@ func newTLSServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 // policy. Those keep no idle connections, so tests do not leak into each other.
 func newChecker(t testing.TB, clk clock.PassiveClock) *Checker {
 	t.Helper()
-	return New(Options{Clock: clk})
+	return idleQuickly(New(Options{Clock: clk}))
+}
+
+// idleQuickly has c's idle checking goroutines end after 50 ms rather than
+// defaultIdleWorkerTimeout, so tests that count goroutines see at once what
+// checks leave behind. c must not have run a check yet.
+func idleQuickly(c *Checker) *Checker {
+	c.pool = newWorkerPool(50 * time.Millisecond)
+	return c
 }
 
 // denying returns a Checker whose policy also denies the given CIDR list,
@@ -89,7 +97,7 @@ func denying(t testing.TB, cidrs string) *Checker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Policy: netpolicy.New(nil, deny)})
+	return idleQuickly(New(Options{Policy: netpolicy.New(nil, deny)}))
 }
 
 // countingServer starts an HTTP server listening on addr (e.g.
