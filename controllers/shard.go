@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -57,14 +60,15 @@ func (s Shard) predicate() predicate.Predicate {
 }
 
 // CacheOptions are the manager's cache options for this shard. Nothing in the
-// operator reads managedFields, so they are dropped from every object, and a
+// operator reads managedFields or kubectl's last-applied-configuration
+// annotation, so they are dropped from every object (see lean), and a
 // HealthCheck of another shard is kept as its metadata only: every shard sees
 // every HealthCheck (the hash needs nothing but the name), but holds the spec
 // and status of its own share alone, so memory divides with the shards. Of its
 // own HealthChecks' status it keeps neither the targets nor availability.
 func (s Shard) CacheOptions() cache.Options {
 	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: lean,
 		ByObject: map[client.Object]cache.ByObject{
 			&monitoringv1alpha1.HealthCheck{}: {Transform: s.keepOwn},
 		},
@@ -77,7 +81,9 @@ func (s Shard) keepOwn(obj any) (any, error) {
 	if !ok {
 		return obj, nil // a tombstone: its object was transformed on the way in
 	}
-	hc.ManagedFields = nil
+	if _, err := lean(hc); err != nil {
+		return nil, err
+	}
 	// Of status the manager reads its conditions from the cache (a dependency's
 	// Healthy), and the rest from the API server once (see working): per
 	// target, the cache would hold a copy that nothing reads.
@@ -92,6 +98,34 @@ func (s Shard) keepOwn(obj any) (any, error) {
 		hc.Status = monitoringv1alpha1.HealthCheckStatus{}
 	}
 	return hc, nil
+}
+
+// stripManagedFields is controller-runtime's transform that drops managedFields.
+var stripManagedFields = cache.TransformStripManagedFields()
+
+// lean drops from an object what the cache would keep and nothing reads:
+// managedFields, and the kubectl.kubernetes.io/last-applied-configuration
+// annotation, a copy of the whole object as last applied that client-side
+// `kubectl apply` (and Argo CD, unless it applies server-side) keeps on every
+// object it applies. Of a HealthCheck it is its spec again, of an Ingress its
+// rules: the largest part of what the cache would hold of them. The object is
+// the cache's own, freshly decoded, so it is changed in place.
+var lean toolscache.TransformFunc = func(in any) (any, error) {
+	out, err := stripManagedFields(in)
+	if err != nil {
+		return nil, err
+	}
+	if obj, err := meta.Accessor(out); err == nil {
+		if annotations := obj.GetAnnotations(); annotations != nil {
+			if _, ok := annotations[corev1.LastAppliedConfigAnnotation]; ok {
+				delete(annotations, corev1.LastAppliedConfigAnnotation)
+				if len(annotations) == 0 {
+					obj.SetAnnotations(nil)
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // OrdinalFromHostname reads a StatefulSet pod's ordinal from its host name, such

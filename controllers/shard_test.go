@@ -2,9 +2,13 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
@@ -53,7 +57,8 @@ func TestShardValidationAndOrdinals(t *testing.T) {
 }
 
 // TestCacheKeepsOnlyOwnHealthChecksWhole: the cache transform drops
-// managedFields, and the spec and status of other shards' HealthChecks.
+// managedFields, kubectl's last-applied-configuration, and the spec and
+// status of other shards' HealthChecks.
 func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 	shard := Shard{Index: 0, Total: 2}
 	mine, theirs := "", ""
@@ -69,6 +74,7 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		hc := &monitoringv1alpha1.HealthCheck{}
 		hc.Namespace, hc.Name, hc.Generation = "team", name, 3
 		hc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+		hc.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"spec":{}}`, "team.example/owner": "web"}
 		hc.Spec.Targets = make([]monitoringv1alpha1.Target, 1, 16) // as decoding leaves a list
 		hc.Spec.Targets[0] = monitoringv1alpha1.Target{URL: "http://a.test/"}
 		hc.Status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.test/"}}
@@ -87,6 +93,9 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		t.Errorf("own HealthCheck: managedFields %v, %d targets (room for %d), %d conditions, %d target statuses, availability %v; want none, 1 (1), 1, none, none",
 			own.ManagedFields, len(own.Spec.Targets), cap(own.Spec.Targets), len(own.Status.Conditions), len(own.Status.Targets), own.Status.Availability)
 	}
+	if want := map[string]string{"team.example/owner": "web"}; !maps.Equal(own.Annotations, want) {
+		t.Errorf("own HealthCheck's annotations: %v, want %v", own.Annotations, want)
+	}
 	got, err = shard.keepOwn(object(theirs))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +105,42 @@ func TestCacheKeepsOnlyOwnHealthChecksWhole(t *testing.T) {
 		other.Name != theirs || other.Generation != 3 {
 		t.Errorf("other shard's HealthCheck: %+v; want its metadata alone", other)
 	}
+	if want := map[string]string{"team.example/owner": "web"}; !maps.Equal(other.Annotations, want) {
+		t.Errorf("other shard's HealthCheck's annotations: %v, want %v", other.Annotations, want)
+	}
 	if got, _ := shard.keepOwn("not a HealthCheck"); got != "not a HealthCheck" {
 		t.Errorf("a tombstone came back as %v", got)
+	}
+}
+
+// TestCacheDropsWhatNothingReadsOfEveryObject: of a discovered object (here an
+// Ingress) the cache keeps neither managedFields nor kubectl's
+// last-applied-configuration, and keeps every other annotation.
+func TestCacheDropsWhatNothingReadsOfEveryObject(t *testing.T) {
+	ing := &networkingv1.Ingress{}
+	ing.Namespace, ing.Name = "team", "web"
+	ing.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	ing.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"spec":{"rules":[]}}`, "team.example/owner": "web"}
+
+	got, err := Shard{}.CacheOptions().DefaultTransform(ing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean := got.(*networkingv1.Ingress)
+	if lean.ManagedFields != nil {
+		t.Errorf("managedFields kept: %v", lean.ManagedFields)
+	}
+	if want := map[string]string{"team.example/owner": "web"}; !maps.Equal(lean.Annotations, want) {
+		t.Errorf("annotations: %v, want %v", lean.Annotations, want)
+	}
+
+	only := &corev1.Service{}
+	only.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: "{}"}
+	if got, _ := (Shard{}).CacheOptions().DefaultTransform(only); got.(*corev1.Service).Annotations != nil {
+		t.Errorf("a Service's only annotation was last-applied; kept %v", got.(*corev1.Service).Annotations)
+	}
+	tombstone := toolscache.DeletedFinalStateUnknown{Key: "team/web"}
+	if got, err := (Shard{}).CacheOptions().DefaultTransform(tombstone); err != nil || got != tombstone {
+		t.Errorf("a tombstone came back as %v, %v", got, err)
 	}
 }

@@ -95,10 +95,14 @@ type result struct {
 	benchCores             float64
 	machineBusy            float64 // of all cores
 	// idle is each shard before any HealthCheck, end at the end of the window.
-	idle, end           []procStatus
-	heapInUse           float64 // bytes, all shards
-	falseDown, slowSeen int
-	peakUpdates         int // in one second
+	idle, end []procStatus
+	heapInUse float64 // bytes, all shards
+	// What else of the managers' memory the Go runtime accounts for, in bytes:
+	// the heap size at which the next collection starts, free heap not yet
+	// returned to the system, and goroutine stacks.
+	heapGoal, heapIdleKept, stacks float64
+	falseDown, slowSeen            int
+	peakUpdates                    int // in one second
 	// allUp is how many HealthChecks' status showed every target Up at the end.
 	allUp int
 }
@@ -141,6 +145,9 @@ func compare(before, after snapshot) result {
 	r.benchCores = (after.self - before.self).Seconds() / secs
 	r.end = after.managers
 	r.heapInUse = after.metrics.sum("go_memstats_heap_inuse_bytes")
+	r.heapGoal = after.metrics.sum("go_memstats_next_gc_bytes")
+	r.heapIdleKept = after.metrics.sum("go_memstats_heap_idle_bytes") - after.metrics.sum("go_memstats_heap_released_bytes")
+	r.stacks = after.metrics.sum("go_memstats_stack_inuse_bytes")
 	if total := after.total - before.total; total > 0 {
 		r.machineBusy = float64(after.busy-before.busy) / float64(total)
 	}
@@ -236,6 +243,8 @@ func (r result) report(b *testing.B, healthChecks, targets int, interval time.Du
 	row("**manager RSS at the end above the empty process, per 1,000 targets**", "**%.1f MiB** (goal %.0f MiB: %.2f of it; peak: %.1f MiB)",
 		steadyPerThousand, goalMiBPerThousandTargets, steadyPerThousand/goalMiBPerThousandTargets, peakPerThousand)
 	row("manager Go heap in use at the end", "%.1f MiB", r.heapInUse/(1<<20))
+	row("… the next collection's heap goal; free heap not yet returned; goroutine stacks", "%.1f MiB; %.1f MiB; %.1f MiB",
+		r.heapGoal/(1<<20), r.heapIdleKept/(1<<20), r.stacks/(1<<20))
 	if len(r.end) > 1 {
 		for i := range r.end {
 			row(fmt.Sprintf("shard %d: CPU, RSS at the end (above its empty process)", i), "%.3f cores, %s (%s)",
