@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -110,7 +109,7 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // object it applies. Of a HealthCheck it is its spec again, of an Ingress its
 // rules: the largest part of what the cache would hold of them. The object is
 // the cache's own, freshly decoded, so it is changed in place.
-var lean toolscache.TransformFunc = func(in any) (any, error) {
+func lean(in any) (any, error) {
 	out, err := stripManagedFields(in)
 	if err != nil {
 		return nil, err

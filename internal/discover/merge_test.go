@@ -34,6 +34,10 @@ func TestMerge(t *testing.T) {
 			"http://y.example.com/ from Ingress/y", "http://b.example.com/ from Service/b",
 		},
 	}, {
+		name: "without sources the spec targets are all there is, in their order",
+		spec: []monitoringv1alpha1.Target{specTarget("http://z.example.com/"), specTarget("http://a.example.com/")},
+		want: []string{"http://z.example.com/ from ", "http://a.example.com/ from "},
+	}, {
 		name:       "a discovered URL equal to a spec target's is the spec target",
 		spec:       []monitoringv1alpha1.Target{specTarget("http://shop.example.com/")},
 		discovered: []discover.Target{found("http://shop.example.com/", "Ingress/shop"), found("http://shop.example.com/api", "Ingress/shop")},
