@@ -106,9 +106,9 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // managedFields, and the kubectl.kubernetes.io/last-applied-configuration
 // annotation, a copy of the whole object as last applied that client-side
 // `kubectl apply` (and Argo CD, unless it applies server-side) keeps on every
-// object it applies. Of a HealthCheck it is its spec again, of an Ingress its
-// rules: the largest part of what the cache would hold of them. The object is
-// the cache's own, freshly decoded, so it is changed in place.
+// object it applies: a second copy of a HealthCheck's spec, of an Ingress's
+// rules. The object is the cache's own, freshly decoded, so it is changed in
+// place.
 func lean(in any) (any, error) {
 	out, err := stripManagedFields(in)
 	if err != nil {
