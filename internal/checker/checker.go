@@ -594,30 +594,23 @@ func (c *Checker) releaseGlobal() {
 	}
 }
 
-// cancelled is the result of a check that never started because ctx was done.
-func (c *Checker) cancelled(t Target) Result {
-	return Result{URL: t.URL, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
+// cancelled is the result of target i's check, which never started because
+// ctx was done.
+func (c *Checker) cancelled(t Target, i int) Result {
+	return Result{URL: t.URL, Index: i, Reason: ReasonTimeout, Message: msgCancelled, CheckedAt: c.clock.Now()}
 }
 
 // dispatch starts each target's check on the pool while holding a worker slot
 // and a slot of the process-wide cap, and closes done after every target has
-// produced exactly one result. Waiting for a slot observes ctx (errgroup.SetLimit's Go would not), so a cancelled Run
-// ends its waiting targets at once, each with a cancelled result.
+// produced exactly one result. Waiting for a slot observes ctx
+// (errgroup.SetLimit's Go would not), so a cancelled Run ends its waiting
+// targets at once, each with a cancelled result.
 func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
 	sem := semaphore.NewWeighted(int64(workers))
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		if !c.acquireWorker(ctx, sem, i) {
-			r := c.cancelled(t)
-			r.Index = i
-			done <- r
-			continue
-		}
-		if !c.acquireGlobal(ctx, t) {
-			sem.Release(1)
-			r := c.cancelled(t)
-			r.Index = i
-			done <- r
+		if !c.acquireSlots(ctx, sem, i, t) {
+			done <- c.cancelled(t, i)
 			continue
 		}
 		wg.Add(1)
@@ -633,6 +626,20 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 	}
 	wg.Wait()
 	close(done)
+}
+
+// acquireSlots takes target i's slots, one of sem's and then one of the
+// process-wide cap, and tells whether it got both before ctx was done; if not,
+// it holds neither.
+func (c *Checker) acquireSlots(ctx context.Context, sem *semaphore.Weighted, i int, t Target) bool {
+	if !c.acquireWorker(ctx, sem, i) {
+		return false
+	}
+	if !c.acquireGlobal(ctx, t) {
+		sem.Release(1)
+		return false
+	}
+	return true
 }
 
 // acquireWorker takes one of sem's slots for target i, waiting if all are

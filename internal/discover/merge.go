@@ -15,21 +15,19 @@ import (
 // remaining discovered targets are left out, the last ones first, and counted
 // in LeftOut: a new object thus never pushes out one listed before it.
 func Merge(spec []monitoringv1alpha1.Target, discovered []Target) Result {
+	res := Result{Targets: make([]Target, len(spec), len(spec)+min(len(discovered), monitoringv1alpha1.MaxTargets))}
+	for i, t := range spec {
+		res.Targets[i].Target = t
+	}
 	if len(discovered) == 0 {
-		// Every round of a HealthCheck without sources comes here: the spec's
-		// targets are all kept, so nothing needs counting or remembering.
-		res := Result{Targets: make([]Target, len(spec))}
-		for i, t := range spec {
-			res.Targets[i].Target = t
-		}
+		// Every round of a HealthCheck without sources ends here: nothing to
+		// count or remember for discovered targets.
 		return res
 	}
 	var n notes
-	res := Result{Targets: make([]Target, 0, len(spec)+min(len(discovered), monitoringv1alpha1.MaxTargets))}
 	seen := make(map[string]bool, len(spec)+len(discovered))
 	total := 0
 	for _, t := range spec {
-		res.Targets = append(res.Targets, Target{Target: t})
 		seen[t.URL] = true
 		total += utf8.RuneCountInString(t.URL)
 	}
