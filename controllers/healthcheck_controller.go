@@ -178,7 +178,7 @@ func (r *HealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // writeDue tells whether w's status differs from what was last written by more
 // than measurements, or is due its heartbeat (statusChanged). Holds w.mu.
 func (r *HealthCheckReconciler) writeDue(w *working, key types.NamespacedName) bool {
-	return statusChanged(w.written, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
+	return statusChanged(w.written, w.writtenTargets, &w.status, r.StatusRefreshInterval, phase(key, r.StatusRefreshInterval))
 }
 
 // workingOf returns what this process holds of hc's status, reading its status
@@ -202,9 +202,8 @@ func (r *HealthCheckReconciler) workingOf(ctx context.Context, hc *monitoringv1a
 // not returned: sending it again would be refused again.
 func (r *HealthCheckReconciler) writeStatus(ctx context.Context, hc *monitoringv1alpha1.HealthCheck, wr *write) (bool, error) {
 	key := client.ObjectKeyFromObject(hc)
-	base := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name}, Status: *wr.base}
-	updated := &monitoringv1alpha1.HealthCheck{ObjectMeta: base.ObjectMeta, Status: *wr.status}
-	if err := r.Status().Patch(ctx, updated, client.MergeFrom(base)); err != nil {
+	updated, patch := statusPatch(hc, wr)
+	if err := r.Status().Patch(ctx, updated, patch); err != nil {
 		if !isRefusal(err) {
 			return false, err
 		}
@@ -217,6 +216,24 @@ func (r *HealthCheckReconciler) writeStatus(ctx context.Context, hc *monitoringv
 	ctrl.LoggerFrom(ctx).V(1).Info("Wrote status")
 	return true, nil
 }
+
+// statusPatch is wr as a merge patch of hc's status, and the object it
+// patches. The targets list last written is not kept, only its print: a base
+// list that no list written equals has the patch replace the list whole, or
+// remove it. A write changes the list anyway, or is a heartbeat, which carries
+// every target's new lastCheckTime.
+func statusPatch(hc *monitoringv1alpha1.HealthCheck, wr *write) (*monitoringv1alpha1.HealthCheck, client.Patch) {
+	base := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: hc.Namespace, Name: hc.Name}, Status: *wr.base}
+	if wr.baseTargets.n > 0 {
+		base.Status.Targets = unlikeAnyTargets
+	}
+	updated := &monitoringv1alpha1.HealthCheck{ObjectMeta: base.ObjectMeta, Status: *wr.status}
+	return updated, client.MergeFrom(base)
+}
+
+// unlikeAnyTargets is a targets list that no status holds: every target has a
+// URL.
+var unlikeAnyTargets = []monitoringv1alpha1.TargetStatus{{}}
 
 // roundWritten tells whether a status write carried a finished round, not just
 // a condition such as Progressing, which a policy may let through while it

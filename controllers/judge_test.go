@@ -3,6 +3,7 @@ package controllers
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -198,6 +199,14 @@ func TestStatusIsWrittenOnlyWhenSomethingButMeasurementsChanged(t *testing.T) {
 		{"a counter", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets[0].ConsecutiveFailures = 1 }, true},
 		{"the summary", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Summary.Up = 0 }, true},
 		{"observedGeneration", func(s *monitoringv1alpha1.HealthCheckStatus) { s.ObservedGeneration = 2 }, true},
+		{"a target's name", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets[0].Name = "shop" }, true},
+		{"a target more", func(s *monitoringv1alpha1.HealthCheckStatus) {
+			s.Targets = append(s.Targets, monitoringv1alpha1.TargetStatus{URL: "http://b.example/", State: monitoringv1alpha1.StatePending})
+		}, true},
+		{"no targets", func(s *monitoringv1alpha1.HealthCheckStatus) { s.Targets = nil }, true},
+		{"a failing backend", func(s *monitoringv1alpha1.HealthCheckStatus) {
+			s.Targets[0].FailingBackends = []monitoringv1alpha1.BackendStatus{{Address: "10.0.0.1:80", StatusCode: 503, LatencyMs: 4, Message: "returned 503 in 4ms"}}
+		}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,10 +214,87 @@ func TestStatusIsWrittenOnlyWhenSomethingButMeasurementsChanged(t *testing.T) {
 			tc.change(updated)
 			// The heartbeat instant is 1s before the first round: the next one is 59s later.
 			beat := time.Duration(checkedAt.Add(-time.Second).UnixNano()) % time.Minute
-			if got := statusChanged(base(), updated, time.Minute, beat); got != tc.want {
+			written := base()
+			if got := statusChanged(withoutTargets(written), printTargets(written.Targets), updated, time.Minute, beat); got != tc.want {
 				t.Fatalf("statusChanged = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEveryFieldOfATargetButItsMeasurementsIsInItsPrint: the targets list
+// last written is kept only as its print, so a field the print missed would
+// never be written when only it changed. Each field of TargetStatus, and of
+// the backends it holds, those added later included, is set in turn: the print
+// must change, unless the field is one of the measurements that change on
+// every round.
+func TestEveryFieldOfATargetButItsMeasurementsIsInItsPrint(t *testing.T) {
+	base := monitoringv1alpha1.TargetStatus{
+		URL: "http://a.example/", State: monitoringv1alpha1.StateUp,
+		Backends:        &monitoringv1alpha1.BackendSummary{},
+		FailingBackends: []monitoringv1alpha1.BackendStatus{{Address: "10.0.0.1:80"}},
+	}
+	eachField := func(t *testing.T, of func(*monitoringv1alpha1.TargetStatus) reflect.Value, measurements ...string) {
+		before := printTargets([]monitoringv1alpha1.TargetStatus{base})
+		fields := of(&base).Type()
+		for i := range fields.NumField() {
+			name := fields.Field(i).Name
+			t.Run(name, func(t *testing.T) {
+				target := base
+				target.Backends = new(*base.Backends)
+				target.FailingBackends = slices.Clone(base.FailingBackends)
+				setNonZero(t, of(&target).Field(i))
+				changed := printTargets([]monitoringv1alpha1.TargetStatus{target}) != before
+				if measurement := slices.Contains(measurements, name); changed == measurement {
+					t.Fatalf("setting %s changed the print: %v, want %v", name, changed, !measurement)
+				}
+			})
+		}
+	}
+	t.Run("TargetStatus", func(t *testing.T) {
+		eachField(t, func(s *monitoringv1alpha1.TargetStatus) reflect.Value { return reflect.ValueOf(s).Elem() },
+			"LatencyMs", "Message", "LastCheckTime", "CertificateExpiresAt", "Availability", "AvailabilityCounts")
+	})
+	t.Run("BackendSummary", func(t *testing.T) {
+		eachField(t, func(s *monitoringv1alpha1.TargetStatus) reflect.Value { return reflect.ValueOf(s.Backends).Elem() })
+	})
+	t.Run("BackendStatus", func(t *testing.T) {
+		eachField(t, func(s *monitoringv1alpha1.TargetStatus) reflect.Value {
+			return reflect.ValueOf(&s.FailingBackends[0]).Elem()
+		},
+			"LatencyMs", "Message")
+	})
+}
+
+// setNonZero gives v a value other than its zero, and each field of a struct
+// one, for the kinds the status types use.
+func setNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		setNonZero(t, p.Elem())
+		v.Set(p)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		setNonZero(t, s.Index(0))
+		v.Set(s)
+	case reflect.Struct:
+		if tm, ok := v.Addr().Interface().(*metav1.Time); ok {
+			*tm = metav1.NewTime(checkedAt)
+			return
+		}
+		for i := range v.NumField() {
+			setNonZero(t, v.Field(i))
+		}
+	default:
+		t.Fatalf("no value to set a %s to: teach setNonZero", v.Type())
 	}
 }
 
@@ -375,9 +461,11 @@ func BenchmarkStatusChanged(b *testing.B) {
 	}
 	written, updated := status(checkedAt, 12), status(checkedAt.Add(10*time.Second), 15)
 	updated.Conditions = slices.Clone(written.Conditions) // set at the same instant
+	writtenTargets := printTargets(written.Targets)       // as working keeps it
+	written = withoutTargets(written)
 	b.ReportAllocs()
 	for b.Loop() {
-		if statusChanged(written, updated, time.Hour, 0) {
+		if statusChanged(written, writtenTargets, updated, time.Hour, 0) {
 			b.Fatal("a steady round changed status")
 		}
 	}

@@ -33,9 +33,11 @@ type working struct {
 	object metav1.ObjectMeta
 	// status is the latest: every round collected so far folded in.
 	status monitoringv1alpha1.HealthCheckStatus
-	// written is status as the API server last recorded it, the base of the
-	// next patch; compared with status to tell whether a write is due.
-	written *monitoringv1alpha1.HealthCheckStatus
+	// written is status as the API server last recorded it, without its
+	// targets, the base of the next patch; compared with status to tell
+	// whether a write is due. Of the targets, writtenTargets is their print.
+	written        *monitoringv1alpha1.HealthCheckStatus
+	writtenTargets targetsPrint
 	// pending is what the rounds collected since the last write have to report
 	// once status records them; nil when nothing waits.
 	pending *roundReport
@@ -49,7 +51,7 @@ type working struct {
 
 // newWorking starts from status as the API server has it.
 func newWorking(hc *monitoringv1alpha1.HealthCheck, status *monitoringv1alpha1.HealthCheckStatus) *working {
-	w := &working{written: status}
+	w := &working{written: withoutTargets(status), writtenTargets: printTargets(status.Targets)}
 	w.status = *status.DeepCopy()
 	w.read(hc)
 	return w
@@ -94,9 +96,11 @@ func (w *working) wait(report *roundReport) {
 }
 
 // write is one status write a reconcile makes: the status to send, the base it
-// is patched from, and the reports it carries.
+// is patched from (without targets; baseTargets is their print), and the
+// reports it carries.
 type write struct {
 	status, base *monitoringv1alpha1.HealthCheckStatus
+	baseTargets  targetsPrint
 	report       *roundReport
 	dropped      int
 }
@@ -107,7 +111,7 @@ func (w *working) takeWrite(changed bool) *write {
 	if !changed && w.pending == nil {
 		return nil
 	}
-	out := &write{status: snapshot(&w.status), base: w.written, report: w.pending, dropped: w.dropped}
+	out := &write{status: snapshot(&w.status), base: w.written, baseTargets: w.writtenTargets, report: w.pending, dropped: w.dropped}
 	w.pending, w.dropped, w.writing = nil, 0, true
 	return out
 }
@@ -124,6 +128,14 @@ func snapshot(status *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.
 	return &c
 }
 
+// withoutTargets is a shallow copy of status without its targets list, which
+// only the working status holds (see targetsPrint).
+func withoutTargets(status *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.HealthCheckStatus {
+	c := *status
+	c.Targets = nil
+	return &c
+}
+
 // wrote ends a write. Recorded, status is what was sent; reported, its
 // reports went out (a write the API server refused still reports them: the
 // status this process holds has moved past them, so no later write would);
@@ -132,7 +144,7 @@ func snapshot(status *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.
 func (w *working) wrote(wr *write, recorded, reported bool) {
 	w.writing = false
 	if recorded {
-		w.written = wr.status
+		w.written, w.writtenTargets = withoutTargets(wr.status), printTargets(wr.status.Targets)
 	}
 	if reported {
 		return

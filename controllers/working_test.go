@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -63,16 +65,22 @@ func TestReportsWaitForTheirStatusWriteInTheOrderOfTheirRounds(t *testing.T) {
 		t.Fatalf("after a failed write %s wait, want [a b c d]", got)
 	}
 	w.status.LastRunTime = &metav1.Time{}
+	w.status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.example/", State: monitoringv1alpha1.StateUp}}
 	wr = w.takeWrite(true)
 	w.wrote(wr, true, true)
-	if w.pending != nil || w.writing || w.written != wr.status {
-		t.Fatalf("after a recorded write: pending %v, writing %v, written is the status sent: %v", w.pending, w.writing, w.written == wr.status)
+	sent := func() bool {
+		return reflect.DeepEqual(w.written, withoutTargets(wr.status)) && w.writtenTargets == printTargets(wr.status.Targets)
+	}
+	if w.pending != nil || w.writing || !sent() || w.written.Targets != nil {
+		t.Fatalf("after a recorded write: pending %v, writing %v, written is the status sent, its targets as their print: %v, %v",
+			w.pending, w.writing, sent(), w.written.Targets == nil)
 	}
 	w.wait(reportOf("e"))
+	w.status.Targets = []monitoringv1alpha1.TargetStatus{{URL: "http://a.example/", State: monitoringv1alpha1.StateDown}}
 	wr = w.takeWrite(true)
 	w.wrote(wr, false, true) // refused, and its transitions reported all the same
-	if w.pending != nil || w.written == wr.status {
-		t.Fatalf("after a refused write: pending %v, written is the status sent: %v", transitionNames(w.pending), w.written == wr.status)
+	if w.pending != nil || sent() {
+		t.Fatalf("after a refused write: pending %v, written is the status sent: %v", transitionNames(w.pending), sent())
 	}
 	if w.written == &w.status {
 		t.Fatal("the recorded status is the working one, not a copy: later rounds would change what status records")
@@ -197,4 +205,42 @@ func TestAWrittenStatusStaysAsItWasWritten(t *testing.T) {
 	if diff := cmp.Diff(written, w.written); diff != "" {
 		t.Fatalf("the status recorded as written changed with later rounds (-as written +now):\n%s", diff)
 	}
+}
+
+// TestAStatusPatchReplacesOrRemovesTheTargetsWrittenWithoutKeepingThem: only
+// the print of the targets list last written is kept, so a patch carries the
+// whole list, and removes it when no target is left.
+func TestAStatusPatchReplacesOrRemovesTheTargetsWrittenWithoutKeepingThem(t *testing.T) {
+	hc := &monitoringv1alpha1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}
+	up := []monitoringv1alpha1.TargetStatus{{URL: "http://a.example/", State: monitoringv1alpha1.StateUp}}
+	patchOf := func(written, now []monitoringv1alpha1.TargetStatus) map[string]any {
+		t.Helper()
+		base := &monitoringv1alpha1.HealthCheckStatus{Targets: written}
+		wr := &write{base: withoutTargets(base), baseTargets: printTargets(written), status: &monitoringv1alpha1.HealthCheckStatus{Targets: now}}
+		updated, patch := statusPatch(hc, wr)
+		data, err := patch.Data(updated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(data, &out); err != nil {
+			t.Fatal(err)
+		}
+		status, _ := out["status"].(map[string]any)
+		return status
+	}
+	if got := patchOf(up, nil); got == nil || got["targets"] != nil || !hasKey(got, "targets") {
+		t.Fatalf("every target gone: the patch is %v, want targets: null", got)
+	}
+	if got := patchOf(up, up); len(got["targets"].([]any)) != 1 {
+		t.Fatalf("the same targets: the patch is %v, want the list whole", got)
+	}
+	if got := patchOf(nil, nil); hasKey(got, "targets") {
+		t.Fatalf("no targets before or now: the patch is %v, want no targets", got)
+	}
+}
+
+func hasKey(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
 }
