@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,6 +39,7 @@ var (
 	upTimeout    = flag.Duration("scale.up-timeout", 0, "how long every HealthCheck may take to show all its targets Up in status; 0 is 60ms a HealthCheck, at least 5m")
 	statusMayLag = flag.Bool("scale.status-may-lag", false, "measure even when status has not caught up by -scale.up-timeout: rounds run apart from status writes, and the report says how far status is behind")
 	shards       = flag.Int("scale.shards", 1, "manager processes, each with --total-shards and its own --shard-index")
+	apiProfile   = flag.String("scale.apiserver-profile", "", "a file for a CPU profile of kube-apiserver over the window (at most 60s of it), read with go tool pprof bin/k8s/kube-apiserver FILE")
 )
 
 // BenchmarkOperatorScale runs the manager, with its production flags, against
@@ -50,15 +53,8 @@ var (
 //	make bench
 //	KUBEBUILDER_ASSETS=$PWD/bin/k8s go test -run='^$' -bench=BenchmarkOperatorScale -benchtime=1x -timeout=20m ./test/bench/
 func BenchmarkOperatorScale(b *testing.B) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		b.Fatal("KUBEBUILDER_ASSETS is not set: run `make bench`, which builds the control plane into bin/k8s")
-	}
 	ctx := b.Context()
-	env, err := testenv.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = env.Stop() })
+	env := startEnv(b)
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 1000, 2000 // the benchmark's own client must not be what limits it
 	k8s, err := client.NewWithWatch(cfg, client.Options{Scheme: env.Scheme})
@@ -109,8 +105,10 @@ func BenchmarkOperatorScale(b *testing.B) {
 
 	before := takeSnapshot(b, mgrs, watch, env)
 	b.ResetTimer()
+	profiled := profileAPIServer(b, cfg, *apiProfile, min(*window, time.Minute))
 	sleep(ctx, *window)
 	b.StopTimer()
+	<-profiled
 	after := takeSnapshot(b, mgrs, watch, env)
 	if err := mgrs.alive(); err != nil {
 		b.Fatalf("%v\nmanager log:\n%s", err, mgrs.logTail())
@@ -122,6 +120,45 @@ func BenchmarkOperatorScale(b *testing.B) {
 	r.peakUpdates = watch.peakUpdates(before.at, after.at)
 	r.allUp = watch.allUp(*targetsEach)
 	r.report(b, *healthChecks, *targetsEach, *interval)
+}
+
+// startEnv starts an API server for b, stopped when b ends.
+func startEnv(b *testing.B) *testenv.Env {
+	b.Helper()
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		b.Fatal("KUBEBUILDER_ASSETS is not set: run `make bench`, which builds the control plane into bin/k8s")
+	}
+	env, err := testenv.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = env.Stop() })
+	return env
+}
+
+// profileAPIServer writes a CPU profile of the API server over seconds to
+// file, from its /debug/pprof endpoint, in the background; the channel closes
+// when it is written. Nothing is profiled when file is empty.
+func profileAPIServer(b *testing.B, cfg *rest.Config, file string, seconds time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	if file == "" {
+		close(done)
+		return done
+	}
+	clients, err := kubernetes.NewForConfig(cfg)
+	must(b, err)
+	go func() {
+		defer close(done)
+		data, err := clients.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", strconv.Itoa(int(seconds.Seconds()))).Timeout(seconds + time.Minute).DoRaw(b.Context())
+		if err == nil {
+			err = os.WriteFile(file, data, 0o644)
+		}
+		if err != nil {
+			b.Errorf("profiling the API server: %v", err)
+		}
+	}()
+	return done
 }
 
 // createHealthChecks creates n HealthChecks whose target j is servers[j], with
