@@ -18,7 +18,9 @@ import (
 // ten targets costs the API server and etcd: the CPU of the two processes per
 // write, and the size of the object they store, decode, validate and send to
 // every watcher, with its managedFields. What the two use meanwhile when nobody
-// writes is measured after, over as long, and not counted. Each write is a JSON merge patch of
+// writes is measured after, over as long, and not counted. With
+// -scale.apiserver-profile, the API server is profiled over the first 10 s of
+// the writes (make them last longer: -benchtime=2000x). Each write is a JSON merge patch of
 // status as the manager sends one on its heartbeat: every target's check time,
 // latency and message new, the round's times new.
 //
@@ -77,10 +79,12 @@ func BenchmarkStatusWrite(b *testing.B) {
 	}
 	before, began := cpu(), time.Now()
 	b.ResetTimer()
+	profiled := profileAPIServer(b, env.Config, *apiProfile, 10*time.Second)
 	for i := range b.N {
 		write(start.Add(time.Duration(i+1) * 10 * time.Second))
 	}
 	b.StopTimer()
+	<-profiled
 	used, took := cpu()-before, time.Since(began)
 	// What the two use when nobody writes (leases, compaction, the API
 	// server's own controllers), over as long, is not the writes'.
