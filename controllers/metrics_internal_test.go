@@ -1,10 +1,14 @@
 package controllers
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -86,3 +90,35 @@ func TestTargetsOfOneDisplayNameShareTheirSeries(t *testing.T) {
 		t.Fatalf("the series are not the last target's: %v", got)
 	}
 }
+
+// BenchmarkScrape serves the metrics of 500 HealthChecks of 10 targets, each
+// Up with a latency, as Prometheus scrapes them: what one scrape allocates is
+// garbage the manager's heap must make room for.
+func BenchmarkScrape(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg, MetricsOptions{})
+	for i := range 500 {
+		rnd := &round{started: checkedAt}
+		var judged []monitoringv1alpha1.TargetStatus
+		for j := range 10 {
+			url := fmt.Sprintf("http://shop-%d.team-a.svc:8080/healthz", j)
+			rnd.targets = append(rnd.targets, resolve.Target{URL: url, Name: url})
+			rnd.results = append(rnd.results, results(good(false))...)
+			judged = append(judged, monitoringv1alpha1.TargetStatus{URL: url, State: monitoringv1alpha1.StateUp})
+		}
+		m.observeRound(types.NamespacedName{Namespace: "team-a", Name: fmt.Sprintf("shop-%d", i)}, rnd, judged)
+	}
+	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		handler.ServeHTTP(discardResponse{http.Header{}}, req)
+	}
+}
+
+// discardResponse is a ResponseWriter that keeps nothing of the body.
+type discardResponse struct{ header http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.header }
+func (d discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardResponse) WriteHeader(int)             {}

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -91,7 +92,12 @@ func (g *targetGauges) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. A scrape makes a series of every
+// target's gauges, so it makes them cheaply: the labels of a HealthCheck, and
+// of each of its targets, are made once per scrape and shared by their series
+// (prometheus.MustNewConstMetric makes its own copy of every label, three
+// allocations each), and each series is a targetSeries. The registry only
+// reads the labels, and every scrape makes its own.
 func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
 	type entry struct {
 		key     types.NamespacedName
@@ -103,28 +109,64 @@ func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
 		all = append(all, entry{key, targets})
 	}
 	g.mu.RUnlock()
-	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
-	}
-	for _, e := range all {
-		ns, name := e.key.Namespace, e.key.Name
-		for _, t := range e.targets {
+	for k := range all {
+		// Label pairs sorted by name, as the registry expects them:
+		// healthcheck, namespace, state, target. They point into all and
+		// into the targets' slices, which are never changed.
+		e := &all[k]
+		hc := &dto.LabelPair{Name: &labelNames.healthCheck, Value: &e.key.Name}
+		ns := &dto.LabelPair{Name: &labelNames.namespace, Value: &e.key.Namespace}
+		for i := range e.targets {
+			t := &e.targets[i]
+			target := &dto.LabelPair{Name: &labelNames.target, Value: &t.name}
+			labels := []*dto.LabelPair{hc, ns, target}
 			switch t.state {
 			case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
-				gauge(g.up, boolToFloat(t.state != monitoringv1alpha1.StateDown), ns, name, t.name)
-				gauge(g.slow, boolToFloat(t.state == monitoringv1alpha1.StateSlow), ns, name, t.name)
+				ch <- &targetSeries{desc: g.up, labels: labels, value: boolToFloat(t.state != monitoringv1alpha1.StateDown)}
+				ch <- &targetSeries{desc: g.slow, labels: labels, value: boolToFloat(t.state == monitoringv1alpha1.StateSlow)}
 			}
 			if t.hasLatency {
-				gauge(g.lastLatency, t.latency, ns, name, t.name)
+				ch <- &targetSeries{desc: g.lastLatency, labels: labels, value: t.latency}
 			}
 			if t.certExpiry != 0 {
-				gauge(g.certExpiry, float64(t.certExpiry), ns, name, t.name)
+				ch <- &targetSeries{desc: g.certExpiry, labels: labels, value: float64(t.certExpiry)}
 			}
 			if t.backends != nil {
-				for i, n := range t.backends {
-					gauge(g.backends, float64(n), ns, name, t.name, backendStates[i])
+				for j, n := range t.backends {
+					ch <- &targetSeries{desc: g.backends, labels: []*dto.LabelPair{hc, ns, backendStatePairs[j], target}, value: float64(n)}
 				}
 			}
 		}
 	}
+}
+
+// labelNames are the names of the targets' labels, which their series point
+// to.
+var labelNames = struct{ healthCheck, namespace, state, target string }{
+	labelHealthCheck, labelNamespace, labelState, labelTarget,
+}
+
+// backendStatePairs are the state labels of healthcheck_target_backends,
+// shared by every scrape, as a registered vector shares its series' labels.
+var backendStatePairs = [len(backendStates)]*dto.LabelPair{
+	{Name: &labelNames.state, Value: &backendStates[0]},
+	{Name: &labelNames.state, Value: &backendStates[1]},
+	{Name: &labelNames.state, Value: &backendStates[2]},
+}
+
+// targetSeries is one gauge series of a target, as a scrape makes it.
+type targetSeries struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	value  float64
+}
+
+// Desc implements prometheus.Metric.
+func (s *targetSeries) Desc() *prometheus.Desc { return s.desc }
+
+// Write implements prometheus.Metric.
+func (s *targetSeries) Write(out *dto.Metric) error {
+	out.Label = s.labels
+	out.Gauge = &dto.Gauge{Value: &s.value}
+	return nil
 }
