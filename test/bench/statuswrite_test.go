@@ -17,12 +17,12 @@ import (
 // BenchmarkStatusWrite measures what one status heartbeat of a HealthCheck of
 // ten targets costs the API server and etcd: the CPU of the two processes per
 // write, and the size of the object they store, decode, validate and send to
-// every watcher, with its managedFields. What the two use meanwhile when nobody
-// writes is measured after, over as long, and not counted. With
-// -scale.apiserver-profile, the API server is profiled over the first 10 s of
-// the writes (make them last longer: -benchtime=2000x). Each write is a JSON merge patch of
+// every watcher, with its managedFields. Each write is a JSON merge patch of
 // status as the manager sends one on its heartbeat: every target's check time,
-// latency and message new, the round's times new.
+// latency and message new, the round's times new. What the two use meanwhile
+// when nobody writes is measured after, over as long, and not counted. With
+// -scale.apiserver-profile, the API server is profiled over the first 10 s of
+// the writes (make them last longer: -benchtime=2000x).
 //
 //	KUBEBUILDER_ASSETS=$PWD/bin/k8s go test -run='^$' -bench=BenchmarkStatusWrite -benchtime=500x ./test/bench/
 func BenchmarkStatusWrite(b *testing.B) {
