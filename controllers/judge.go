@@ -299,8 +299,7 @@ func heartbeatDue(written, updated time.Time, refresh, phase time.Duration) bool
 // everything else with s (it is only compared, never written): copying a
 // status whole for every round was a twentieth of the manager's CPU.
 func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1alpha1.HealthCheckStatus {
-	c := *s
-	c.Targets = nil
+	c := withoutTargets(s)
 	c.LastRunTime, c.NextRunTime, c.LastRunDuration, c.LastRunLag = nil, nil, nil, nil
 	if s.Availability != nil {
 		// Counts and figures ride on the writes that happen anyway.
@@ -308,7 +307,7 @@ func withoutMeasurements(s *monitoringv1alpha1.HealthCheckStatus) *monitoringv1a
 		a.Ratio, a.GoodChecks, a.TotalChecks, a.ErrorBudgetRemaining, a.Counts = "", 0, 0, "", ""
 		c.Availability = &a
 	}
-	return &c
+	return c
 }
 
 // targetsPrint is what this process keeps of the targets list status last
