@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
@@ -329,8 +328,7 @@ func TestASaturatedHealthCheckShowsLagNotFailures(t *testing.T) {
 }
 
 func scheduleLagSum(g Gomega) float64 {
-	families, err := metrics.Registry.Gather()
-	g.Expect(err).NotTo(HaveOccurred())
+	families := scrapeMetrics(g)
 	for _, f := range families {
 		if f.GetName() == "healthcheck_schedule_lag_seconds" {
 			return f.GetMetric()[0].GetHistogram().GetSampleSum()

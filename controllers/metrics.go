@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -65,7 +66,9 @@ type MetricsOptions struct {
 	TargetLatencyHistograms bool
 }
 
-// NewMetrics creates the metrics and registers them with reg.
+// NewMetrics creates the metrics and registers them with reg, all but the
+// targets' gauges, which a scrape streams after reg's metrics
+// (ServeTargetSeries); Gatherer(reg) gathers them all.
 func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 	targetLabels := []string{labelNamespace, labelHealthCheck, labelTarget}
 	m := &Metrics{
@@ -109,7 +112,7 @@ func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) *Metrics {
 		}, targetLabels)
 		reg.MustRegister(m.targetLatency)
 	}
-	reg.MustRegister(m.targets, m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
+	reg.MustRegister(m.availability, m.budgetLeft, m.objective, m.checks, m.roundDuration, m.scheduleLag, m.notificationsDropped)
 	return m
 }
 
@@ -123,8 +126,27 @@ var (
 // defaultMetrics returns the process's metrics, registered with
 // controller-runtime's registry the first time with opts.
 func defaultMetrics(opts MetricsOptions) *Metrics {
-	defaultMetricsOnce.Do(func() { defaultMetricsOf = NewMetrics(metrics.Registry, opts) })
+	defaultMetricsOnce.Do(func() {
+		defaultMetricsOf = NewMetrics(metrics.Registry, opts)
+		servedTargets.Store(defaultMetricsOf.targets)
+	})
 	return defaultMetricsOf
+}
+
+// Gatherer gathers what the manager's /metrics serves for m and reg, the
+// registry m was made with: reg's metrics and the targets' series.
+func (m *Metrics) Gatherer(reg prometheus.Gatherer) prometheus.Gatherer {
+	return prometheus.Gatherers{reg, m.targets.registry}
+}
+
+// Gather gathers what the manager's /metrics serves: controller-runtime's
+// registry and, once a reconciler is set up, the targets' series. A scrape
+// streams the latter (ServeTargetSeries); this is for tests and tools.
+func Gather() ([]*dto.MetricFamily, error) {
+	if targets := servedTargets.Load(); targets != nil {
+		return prometheus.Gatherers{metrics.Registry, targets.registry}.Gather()
+	}
+	return metrics.Registry.Gather()
 }
 
 // observeRound records a finished round: every check (each backend's, for a

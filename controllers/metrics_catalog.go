@@ -15,14 +15,15 @@ const maxCatalogLabels = 32
 // MetricCatalog returns the series names the operator exports, each with its
 // label names, sorted, as Prometheus stores them: a histogram appears as its
 // _bucket (with le), _sum and _count series, a summary as its own name (with
-// quantile), _sum and _count. It is read from the metrics NewMetrics registers,
+// quantile), _sum and _count. It is read from the metrics NewMetrics makes,
 // so tests of the dashboard and alerts check their queries against what the
 // code exports. controller-runtime's own metrics are not in it.
 func MetricCatalog() map[string][]string {
 	reg := &recordingRegisterer{Registerer: prometheus.NewPedanticRegistry()}
-	NewMetrics(reg, MetricsOptions{TargetLatencyHistograms: true})
+	m := NewMetrics(reg, MetricsOptions{TargetLatencyHistograms: true})
 	catalog := map[string][]string{}
-	for _, c := range reg.collectors {
+	// The targets' gauges are served apart from the registry (ServeTargetSeries).
+	for _, c := range append(reg.collectors, m.targets) {
 		kind := metricKind(c)
 		descs := make(chan *prometheus.Desc)
 		go func() {

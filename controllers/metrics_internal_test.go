@@ -16,7 +16,7 @@ import (
 )
 
 // seriesPerTarget gathers reg and counts the series of each target.
-func seriesPerTarget(t *testing.T, reg *prometheus.Registry) map[string]int {
+func seriesPerTarget(t *testing.T, reg prometheus.Gatherer) map[string]int {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -48,14 +48,16 @@ func TestATargetHasAtMostFourSeriesByDefault(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "hc"}
 
 	reg := prometheus.NewRegistry()
-	NewMetrics(reg, MetricsOptions{}).observeRound(key, rnd, judged)
-	if got := seriesPerTarget(t, reg)["shop"]; got != 4 {
+	m := NewMetrics(reg, MetricsOptions{})
+	m.observeRound(key, rnd, judged)
+	if got := seriesPerTarget(t, m.Gatherer(reg))["shop"]; got != 4 {
 		t.Fatalf("an https target has %d series, want 4: up, slow, last latency, certificate expiry", got)
 	}
 
 	withHistograms := prometheus.NewRegistry()
-	NewMetrics(withHistograms, MetricsOptions{TargetLatencyHistograms: true}).observeRound(key, rnd, judged)
-	if got := seriesPerTarget(t, withHistograms)["shop"]; got != 4+16 {
+	m = NewMetrics(withHistograms, MetricsOptions{TargetLatencyHistograms: true})
+	m.observeRound(key, rnd, judged)
+	if got := seriesPerTarget(t, m.Gatherer(withHistograms))["shop"]; got != 4+16 {
 		t.Fatalf("with histograms an https target has %d series, want 20", got)
 	}
 }
@@ -72,8 +74,9 @@ func TestTargetsOfOneDisplayNameShareTheirSeries(t *testing.T) {
 	judged := []monitoringv1alpha1.TargetStatus{{State: monitoringv1alpha1.StateUp}, {State: monitoringv1alpha1.StateSlow}}
 
 	reg := prometheus.NewPedanticRegistry()
-	NewMetrics(reg, MetricsOptions{}).observeRound(types.NamespacedName{Namespace: "ns", Name: "hc"}, rnd, judged)
-	families, err := reg.Gather()
+	m := NewMetrics(reg, MetricsOptions{})
+	m.observeRound(types.NamespacedName{Namespace: "ns", Name: "hc"}, rnd, judged)
+	families, err := m.Gatherer(reg).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +111,23 @@ func BenchmarkScrape(b *testing.B) {
 		}
 		m.observeRound(types.NamespacedName{Namespace: "team-a", Name: fmt.Sprintf("shop-%d", i)}, rnd, judged)
 	}
-	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		handler.ServeHTTP(discardResponse{http.Header{}}, req)
+	handler := &scrapeHandler{
+		registry: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}),
+		targets:  func() *targetGauges { return m.targets },
+	}
+	for _, scraper := range []struct{ name, accept, acceptEncoding string }{
+		{"text", "", ""},
+		{"as-prometheus", acceptAsPrometheus, "gzip"},
+	} {
+		b.Run(scraper.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept", scraper.accept)
+			req.Header.Set("Accept-Encoding", scraper.acceptEncoding)
+			b.ReportAllocs()
+			for b.Loop() {
+				handler.ServeHTTP(discardResponse{http.Header{}}, req)
+			}
+		})
 	}
 }
 

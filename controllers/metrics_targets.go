@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,21 +12,55 @@ import (
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 )
 
-// targetGauges serves the gauges of each target (up, slow, last latency,
+// targetGauges holds the gauges of each target (up, slow, last latency,
 // certificate expiry, backends by state) from what the last round of each
-// HealthCheck found, made when Prometheus scrapes. A registered gauge vector
-// keeps a series per target and gauge, each with its own copy of every label,
-// which was the largest part of the manager's memory per target (about 2 KiB a
-// target); here a target costs one targetGauge. kube-state-metrics makes its
-// series from its store at scrape time in the same way. The histogram behind
-// --target-latency-histograms stays a vector: it accumulates.
+// HealthCheck found, and makes their series when Prometheus scrapes. A
+// registered gauge vector keeps a series per target and gauge, each with its
+// own copy of every label, which was the largest part of the manager's memory
+// per target (about 2 KiB a target); here a target costs one targetGauge.
+// kube-state-metrics makes its series from its store at scrape time in the same
+// way, and writes them out itself (see writeSeries): the manager's /metrics
+// streams them after the registry's metrics rather than have the registry
+// materialise each series (ServeTargetSeries). As a prometheus.Collector, it
+// gives the same series to a registry (registry), for tests and formats that
+// are not streamed. The histogram behind --target-latency-histograms stays a
+// registered vector: it accumulates.
 type targetGauges struct {
-	up, slow, lastLatency, certExpiry, backends *prometheus.Desc
+	descs [numTargetFamilies]*prometheus.Desc
+	// registry holds the gauges alone, to gather them as families.
+	registry *prometheus.Registry
 
 	mu sync.RWMutex
 	// of holds each HealthCheck's targets after its last round. A slice is
-	// replaced, never changed, so Collect reads it outside the lock.
+	// replaced, never changed, so a scrape reads it outside the lock.
 	of map[types.NamespacedName][]targetGauge
+}
+
+// targetFamily is one of the targets' gauges.
+type targetFamily int
+
+const (
+	familyUp targetFamily = iota
+	familySlow
+	familyLastLatency
+	familyCertExpiry
+	familyBackends
+	numTargetFamilies
+)
+
+// targetFamilies are the names and help of the targets' gauges. Their labels
+// are namespace, healthcheck and target, and state for familyBackends.
+var targetFamilies = [numTargetFamilies]struct{ name, help string }{
+	familyUp: {"healthcheck_target_up",
+		"1 when the target is Up or Slow, 0 when it is Down; absent while Pending."},
+	familySlow: {"healthcheck_target_slow",
+		"1 when the target is Slow, else 0; absent while Pending."},
+	familyLastLatency: {"healthcheck_target_last_latency_seconds",
+		"Latency of the target's last check that got an answer (for a fanned-out target, its judgement of its backends'), as status.targets[].latencyMs."},
+	familyCertExpiry: {"healthcheck_target_certificate_expiry_timestamp_seconds",
+		"When the TLS certificate of an https target expires, as a Unix time."},
+	familyBackends: {"healthcheck_target_backends",
+		"Backends of a fanned-out target by the state of their last check (up, slow, down); absent for other targets."},
 }
 
 // targetGauge is one target's gauges.
@@ -44,23 +80,41 @@ type targetGauge struct {
 	backends *[3]int32
 }
 
-func newTargetGauges() *targetGauges {
-	targetLabels := []string{labelNamespace, labelHealthCheck, labelTarget}
-	return &targetGauges{
-		up: prometheus.NewDesc("healthcheck_target_up",
-			"1 when the target is Up or Slow, 0 when it is Down; absent while Pending.", targetLabels, nil),
-		slow: prometheus.NewDesc("healthcheck_target_slow",
-			"1 when the target is Slow, else 0; absent while Pending.", targetLabels, nil),
-		lastLatency: prometheus.NewDesc("healthcheck_target_last_latency_seconds",
-			"Latency of the target's last check that got an answer (for a fanned-out target, its judgement of its backends'), as status.targets[].latencyMs.",
-			targetLabels, nil),
-		certExpiry: prometheus.NewDesc("healthcheck_target_certificate_expiry_timestamp_seconds",
-			"When the TLS certificate of an https target expires, as a Unix time.", targetLabels, nil),
-		backends: prometheus.NewDesc("healthcheck_target_backends",
-			"Backends of a fanned-out target by the state of their last check (up, slow, down); absent for other targets.",
-			[]string{labelNamespace, labelHealthCheck, labelTarget, labelState}, nil),
-		of: map[types.NamespacedName][]targetGauge{},
+// values returns the values of the target's series of family f, in into: none
+// or one, or for familyBackends one for each of backendStates, in its order.
+func (t *targetGauge) values(f targetFamily, into *[len(backendStates)]float64) []float64 {
+	judged := t.state == monitoringv1alpha1.StateUp || t.state == monitoringv1alpha1.StateSlow || t.state == monitoringv1alpha1.StateDown
+	switch {
+	case f == familyUp && judged:
+		into[0] = boolToFloat(t.state != monitoringv1alpha1.StateDown)
+	case f == familySlow && judged:
+		into[0] = boolToFloat(t.state == monitoringv1alpha1.StateSlow)
+	case f == familyLastLatency && t.hasLatency:
+		into[0] = t.latency
+	case f == familyCertExpiry && t.certExpiry != 0:
+		into[0] = float64(t.certExpiry)
+	case f == familyBackends && t.backends != nil:
+		for i, n := range t.backends {
+			into[i] = float64(n)
+		}
+		return into[:]
+	default:
+		return nil
 	}
+	return into[:1]
+}
+
+func newTargetGauges() *targetGauges {
+	g := &targetGauges{registry: prometheus.NewRegistry(), of: map[types.NamespacedName][]targetGauge{}}
+	for f, family := range targetFamilies {
+		labels := []string{labelNamespace, labelHealthCheck, labelTarget}
+		if targetFamily(f) == familyBackends {
+			labels = append(labels, labelState)
+		}
+		g.descs[f] = prometheus.NewDesc(family.name, family.help, labels, nil)
+	}
+	g.registry.MustRegister(g)
+	return g
 }
 
 // previous returns a HealthCheck's targets before a round, to carry what a
@@ -87,28 +141,39 @@ func (g *targetGauges) forget(key types.NamespacedName) {
 
 // Describe implements prometheus.Collector.
 func (g *targetGauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{g.up, g.slow, g.lastLatency, g.certExpiry, g.backends} {
+	for _, d := range g.descs {
 		ch <- d
 	}
 }
 
-// Collect implements prometheus.Collector. A scrape makes a series of every
-// target's gauges, so it makes them cheaply: the labels of a HealthCheck, and
-// of each of its targets, are made once per scrape and shared by their series
-// (prometheus.MustNewConstMetric makes its own copy of every label, three
-// allocations each), and each series is a targetSeries. The registry only
-// reads the labels, and every scrape makes its own.
-func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
-	type entry struct {
-		key     types.NamespacedName
-		targets []targetGauge
-	}
+// hcTargets are the targets of one HealthCheck, as a scrape reads them.
+type hcTargets struct {
+	key     types.NamespacedName
+	targets []targetGauge
+}
+
+// snapshot returns every HealthCheck's targets, sorted by namespace and name.
+func (g *targetGauges) snapshot() []hcTargets {
 	g.mu.RLock()
-	all := make([]entry, 0, len(g.of))
+	all := make([]hcTargets, 0, len(g.of))
 	for key, targets := range g.of {
-		all = append(all, entry{key, targets})
+		all = append(all, hcTargets{key, targets})
 	}
 	g.mu.RUnlock()
+	slices.SortFunc(all, func(a, b hcTargets) int {
+		return cmp.Or(cmp.Compare(a.key.Namespace, b.key.Namespace), cmp.Compare(a.key.Name, b.key.Name))
+	})
+	return all
+}
+
+// Collect implements prometheus.Collector, for registry. The labels of a
+// HealthCheck, and of each of its targets, are made once and shared by their
+// series (prometheus.MustNewConstMetric makes its own copy of every label,
+// three allocations each), and each series is a targetSeries. The registry
+// only reads the labels.
+func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
+	all := g.snapshot()
+	var values [len(backendStates)]float64
 	for k := range all {
 		// Label pairs sorted by name, as the registry expects them:
 		// healthcheck, namespace, state, target. They point into all and
@@ -120,20 +185,13 @@ func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
 			t := &e.targets[i]
 			target := &dto.LabelPair{Name: &labelNames.target, Value: &t.name}
 			labels := []*dto.LabelPair{hc, ns, target}
-			switch t.state {
-			case monitoringv1alpha1.StateUp, monitoringv1alpha1.StateSlow, monitoringv1alpha1.StateDown:
-				ch <- &targetSeries{desc: g.up, labels: labels, value: boolToFloat(t.state != monitoringv1alpha1.StateDown)}
-				ch <- &targetSeries{desc: g.slow, labels: labels, value: boolToFloat(t.state == monitoringv1alpha1.StateSlow)}
-			}
-			if t.hasLatency {
-				ch <- &targetSeries{desc: g.lastLatency, labels: labels, value: t.latency}
-			}
-			if t.certExpiry != 0 {
-				ch <- &targetSeries{desc: g.certExpiry, labels: labels, value: float64(t.certExpiry)}
-			}
-			if t.backends != nil {
-				for j, n := range t.backends {
-					ch <- &targetSeries{desc: g.backends, labels: []*dto.LabelPair{hc, ns, backendStatePairs[j], target}, value: float64(n)}
+			for f := range numTargetFamilies {
+				for j, v := range t.values(f, &values) {
+					series := &targetSeries{desc: g.descs[f], labels: labels, value: v}
+					if f == familyBackends {
+						series.labels = []*dto.LabelPair{hc, ns, backendStatePairs[j], target}
+					}
+					ch <- series
 				}
 			}
 		}

@@ -1,23 +1,56 @@
 package controllers_test
 
 import (
+	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// seriesOf gathers the manager's metrics and returns the series of one namespace
-// as "name{label=value,...}" mapped to their value (a histogram's sample count).
-func seriesOf(g Gomega, ns string) map[string]float64 {
-	families, err := metrics.Registry.Gather()
+// scrapeMetrics scrapes the operator's metrics endpoint as Prometheus does:
+// delimited protobuf, compressed.
+func scrapeMetrics(g Gomega) []*dto.MetricFamily {
+	req, err := http.NewRequest(http.MethodGet, "http://"+metricsAddr+"/metrics", nil)
 	g.Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,text/plain;version=0.0.4;q=0.3")
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	g.Expect(resp.Header.Get("Content-Encoding")).To(Equal("gzip"))
+	body, err := gzip.NewReader(resp.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	format := expfmt.ResponseFormat(resp.Header)
+	g.Expect(format.FormatType()).To(Equal(expfmt.TypeProtoDelim))
+	dec := expfmt.NewDecoder(body, format)
+	var families []*dto.MetricFamily
+	for {
+		f := &dto.MetricFamily{}
+		err := dec.Decode(f)
+		if errors.Is(err, io.EOF) {
+			return families
+		}
+		g.Expect(err).NotTo(HaveOccurred())
+		families = append(families, f)
+	}
+}
+
+// seriesOf scrapes the manager's metrics and returns the series of one
+// namespace as "name{label=value,...}" mapped to their value (a histogram's
+// sample count).
+func seriesOf(g Gomega, ns string) map[string]float64 {
+	families := scrapeMetrics(g)
 	out := map[string]float64{}
 	for _, f := range families {
 		if !strings.HasPrefix(f.GetName(), "healthcheck_") {

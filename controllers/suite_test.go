@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -25,7 +26,19 @@ var (
 	env       *testenv.Env
 	cfg       *rest.Config
 	k8sClient client.Client
+	// metricsAddr is where the operator serves its metrics.
+	metricsAddr string
 )
+
+// freeLoopbackAddress returns a loopback address with a port no one listens on.
+func freeLoopbackAddress() (string, error) {
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
+}
 
 // blockedAddress is a loopback address the suite's outbound policy denies.
 const blockedAddress = "127.0.0.2"
@@ -66,6 +79,14 @@ func runSuite(m *testing.M) int {
 	// holds status writes where a test asks (slowapi_test.go).
 	operatorCfg := rest.CopyConfig(cfg)
 	operatorCfg.Wrap(gate.wrap)
+	// Metrics are served on a loopback port over plain HTTP, so that the tests
+	// read them as Prometheus does (scrapeMetrics), through the manager's own
+	// metrics server.
+	if metricsAddr, err = freeLoopbackAddress(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	opts.MetricsAddr, opts.SecureMetrics = metricsAddr, false
 	operator, err := testenv.StartOperator(operatorCfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

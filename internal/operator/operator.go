@@ -169,10 +169,13 @@ func New(cfg *rest.Config, o Options, opts ...Option) (ctrl.Manager, error) {
 	if !o.EnableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
-	metricsOpts := metricsserver.Options{BindAddress: o.MetricsAddr, SecureServing: o.SecureMetrics, TLSOpts: tlsOpts}
+	var auth controllers.FilterProvider
 	if o.SecureMetrics {
-		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+		auth = filters.WithAuthenticationAndAuthorization
 	}
+	metricsOpts := metricsserver.Options{BindAddress: o.MetricsAddr, SecureServing: o.SecureMetrics, TLSOpts: tlsOpts,
+		// The targets' series are written out after the registry's (see ServeTargetSeries).
+		FilterProvider: controllers.ServeTargetSeries(auth)}
 	mgrOpts := ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  shard.CacheOptions(),

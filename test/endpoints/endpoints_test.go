@@ -20,9 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
+	"github.com/healthcheck-operator/healthcheck-operator/controllers"
 )
 
 const (
@@ -204,10 +204,10 @@ func event(eventType, reason, note string) OmegaMatcher {
 	return And(HaveField("Type", eventType), HaveField("Reason", reason), HaveField("Note", MatchRegexp(note)))
 }
 
-// backendSeries reads healthcheck_target_backends of one target from the
-// manager's registry, by state.
+// backendSeries reads healthcheck_target_backends of one target from what
+// the manager serves, by state.
 func backendSeries(g Gomega, ns, name, target string) map[string]float64 {
-	families, err := metrics.Registry.Gather()
+	families, err := controllers.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
 	out := map[string]float64{}
 	for _, f := range families {
