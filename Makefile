@@ -103,8 +103,9 @@ bench: manifests envtest ## Run the benchmarks of docs/benchmarks.md and print t
 	go test -count=1 -run='^$$' -bench=BenchmarkRun -benchtime=5x ./internal/checker/ | tee $(BENCH_DIR)/latency.txt
 	@echo ">> 2/3 Throughput and memory of the kubectl plugin, next to wrk"
 	go run ./hack/bench/throughput -plugin $(BENCH_DIR)/kubectl-healthcheck -kubectl $(KUBECTL) | tee $(BENCH_DIR)/throughput.md
-	@echo ">> 3/3 The operator at scale on envtest: a status write, then whole managers"
+	@echo ">> 3/3 The operator at scale on envtest: a status write, a scrape, then whole managers"
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -run='^$$' -bench=BenchmarkStatusWrite -benchtime=500x ./test/bench/ | tee $(BENCH_DIR)/status-write.txt
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -run='^$$' -bench=BenchmarkScrape -benchtime=20x ./controllers/ 2>&1 | grep -v '^{"level"' | tee $(BENCH_DIR)/scrape.txt
 	i=0; for run in $(BENCH_SCALE); do \
 		IFS=: read -r healthchecks window flag <<< "$$run"; i=$$((i + 1)); \
 		KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -run='^$$' -bench=BenchmarkOperatorScale -benchtime=1x -timeout=30m ./test/bench/ \
