@@ -53,7 +53,7 @@ func ServeTargetSeries(next FilterProvider) FilterProvider {
 			}
 		}
 		return func(log logr.Logger, handler http.Handler) (http.Handler, error) {
-			h := http.Handler(&scrapeHandler{registry: handler, targets: servedTargets.Load})
+			h := http.Handler(&scrapeHandler{registry: handler, targets: servedTargets.Load, log: log})
 			if filter == nil {
 				return h, nil
 			}
@@ -66,6 +66,8 @@ func ServeTargetSeries(next FilterProvider) FilterProvider {
 type scrapeHandler struct {
 	registry http.Handler
 	targets  func() *targetGauges
+	// log tells of a scrape whose targets' series could not all be written.
+	log logr.Logger
 }
 
 func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +90,11 @@ func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The format the registry's part was written in (expfmt.ResponseFormat
 	// knows fewer of them than the registry's handler negotiates).
 	format := expfmt.Format(w.Header().Get("Content-Type"))
-	_ = targets.writeSeries(out, format, keep) // the scraper went away
+	if err := targets.writeSeries(out, format, keep); err != nil {
+		// The response has begun: the scraper sees a cut-short answer, and
+		// the reason is here (most often, the scraper went away).
+		h.log.Error(err, "Serving the targets' series of a scrape", "format", format)
+	}
 }
 
 // acceptsGzip tells whether the Accept-Encoding of h prefers gzip to identity,

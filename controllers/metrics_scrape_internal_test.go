@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
@@ -350,5 +351,24 @@ func TestAScrapeIsCompressedWhenTheScraperPrefersGzip(t *testing.T) {
 		if got := acceptsGzip(h); got != want {
 			t.Errorf("Accept-Encoding %q: gzip %v, want %v", acceptEncoding, got, want)
 		}
+	}
+}
+
+// A scrape whose targets' series cannot be written in the format the
+// registry's handler chose (OpenMetrics, which controller-runtime's handler
+// does not offer) is not cut short in silence: the manager logs why.
+func TestAScrapeWhoseSeriesCannotBeWrittenIsLogged(t *testing.T) {
+	m, _ := scrapedMetrics(t)
+	openMetrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeOpenMetrics)))
+		_, _ = io.WriteString(w, "# EOF\n")
+	})
+	var logged []string
+	log := funcr.New(func(prefix, args string) { logged = append(logged, args) }, funcr.Options{})
+	h := &scrapeHandler{registry: openMetrics, targets: func() *targetGauges { return m.targets }, log: log}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if len(logged) != 1 || !strings.Contains(logged[0], "not written in") || !strings.Contains(logged[0], "openmetrics") {
+		t.Fatalf("logged %q, want why the targets' series were not served", logged)
 	}
 }
