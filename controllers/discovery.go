@@ -72,6 +72,18 @@ type discovery struct {
 
 	mu   sync.Mutex
 	last map[types.NamespacedName]discovered
+	// listing are the HealthChecks whose discovery is in flight. A change of
+	// a source's object that comes in meanwhile (markStale) may be missing
+	// from what is being listed, so that discovery ends stale.
+	listing map[types.NamespacedName]*listing
+}
+
+// listing is the discovery of one HealthCheck in flight (more than one when a
+// round and the reconciler resolve it at once).
+type listing struct {
+	inFlight int
+	// changes counts the source changes seen since the first began.
+	changes uint64
 }
 
 // discovered is a HealthCheck's last discovery.
@@ -84,7 +96,8 @@ type discovered struct {
 }
 
 func newDiscovery(reader client.Reader, gatewayAPI bool) *discovery {
-	return &discovery{reader: reader, gatewayAPI: gatewayAPI, last: map[types.NamespacedName]discovered{}}
+	return &discovery{reader: reader, gatewayAPI: gatewayAPI,
+		last: map[types.NamespacedName]discovered{}, listing: map[types.NamespacedName]*listing{}}
 }
 
 // servesHTTPRoutes tells whether the cluster serves gateway.networking.k8s.io/v1 HTTPRoutes.
@@ -111,10 +124,25 @@ func (d *discovery) targets(ctx context.Context, hc *monitoringv1alpha1.HealthCh
 	key := client.ObjectKeyFromObject(hc)
 	d.mu.Lock()
 	last, ok := d.last[key]
-	d.mu.Unlock()
 	if ok && !last.stale && last.generation == hc.Generation {
+		d.mu.Unlock()
 		return last, nil
 	}
+	l := d.listing[key]
+	if l == nil {
+		l = &listing{}
+		d.listing[key] = l
+	}
+	l.inFlight++
+	changes := l.changes
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		if l.inFlight--; l.inFlight == 0 {
+			delete(d.listing, key)
+		}
+		d.mu.Unlock()
+	}()
 	next := discovered{generation: hc.Generation}
 	var found []discover.Target
 	for i, src := range hc.Spec.TargetsFrom {
@@ -138,6 +166,9 @@ func (d *discovery) targets(ctx context.Context, hc *monitoringv1alpha1.HealthCh
 	merged.Notes = append(next.result.Notes, merged.Notes...)
 	next.result = merged
 	d.mu.Lock()
+	// A source's object that changed while it was listed is listed again
+	// next round: the list may have been served before the change.
+	next.stale = l.changes != changes
 	d.last[key] = next
 	d.mu.Unlock()
 	return next, nil
@@ -223,10 +254,14 @@ func (d *discovery) forget(key types.NamespacedName) {
 	delete(d.last, key)
 }
 
-// markStale makes the next round of key discover again.
+// markStale makes the next round of key discover again, and a discovery of
+// key in flight, whose lists may predate the change, stale when it ends.
 func (d *discovery) markStale(key types.NamespacedName) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if l := d.listing[key]; l != nil {
+		l.changes++
+	}
 	if last, ok := d.last[key]; ok {
 		last.stale = true
 		d.last[key] = last
