@@ -69,4 +69,3 @@ func TestASourceChangeWhileDiscoveryListsIsListedAgain(t *testing.T) {
 		t.Fatalf("%d discoveries still counted in flight", len(d.listing))
 	}
 }
-
