@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,14 +139,7 @@ func metricNameFilter(r *http.Request) func(string) bool {
 	if len(names) == 0 {
 		return func(string) bool { return true }
 	}
-	return func(name string) bool {
-		for _, n := range names {
-			if n == name {
-				return true
-			}
-		}
-		return false
-	}
+	return func(name string) bool { return slices.Contains(names, name) }
 }
 
 // gzipWriters are reused across scrapes: a gzip.Writer holds about 800 KB.
@@ -234,36 +228,6 @@ func (g *targetGauges) encode(w io.Writer, format expfmt.Format, keep func(strin
 		if keep(f.GetName()) {
 			if err := enc.Encode(f); err != nil {
 				return err
-			}
-		}
-	}
-	return nil
-}
-
-// sample is one series of a target's family. Its labels are written sorted by
-// name, as the registry writes them: healthcheck, namespace, state (empty but
-// for familyBackends), target.
-type sample struct {
-	namespace, healthCheck, state, target string
-	value                                 float64
-}
-
-// eachSample calls fn with each series of family f of all, in order, and stops
-// at its first error.
-func eachSample(all []hcTargets, f targetFamily, fn func(sample) error) error {
-	var values [len(backendStates)]float64
-	for k := range all {
-		e := &all[k]
-		for i := range e.targets {
-			t := &e.targets[i]
-			for j, v := range t.values(f, &values) {
-				s := sample{namespace: e.key.Namespace, healthCheck: e.key.Name, target: t.name, value: v}
-				if f == familyBackends {
-					s.state = backendStates[j]
-				}
-				if err := fn(s); err != nil {
-					return err
-				}
 			}
 		}
 	}

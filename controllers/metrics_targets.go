@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
@@ -166,65 +165,53 @@ func (g *targetGauges) snapshot() []hcTargets {
 	return all
 }
 
-// Collect implements prometheus.Collector, for registry. The labels of a
-// HealthCheck, and of each of its targets, are made once and shared by their
-// series (prometheus.MustNewConstMetric makes its own copy of every label,
-// three allocations each), and each series is a targetSeries. The registry
-// only reads the labels.
+// Collect implements prometheus.Collector, for registry: the same series as
+// a scrape writes (eachSample), as constant metrics. It is off the scrape's
+// path, so its allocations do not matter.
 func (g *targetGauges) Collect(ch chan<- prometheus.Metric) {
 	all := g.snapshot()
+	for f := range numTargetFamilies {
+		_ = eachSample(all, f, func(s sample) error { // it returns no error
+			labels := []string{s.namespace, s.healthCheck, s.target}
+			if s.state != "" {
+				labels = append(labels, s.state)
+			}
+			m, err := prometheus.NewConstMetric(g.descs[f], prometheus.GaugeValue, s.value, labels...)
+			if err != nil {
+				m = prometheus.NewInvalidMetric(g.descs[f], err)
+			}
+			ch <- m
+			return nil
+		})
+	}
+}
+
+// sample is one series of a target's family. Its labels are written sorted by
+// name, as the registry writes them: healthcheck, namespace, state (empty but
+// for familyBackends), target.
+type sample struct {
+	namespace, healthCheck, state, target string
+	value                                 float64
+}
+
+// eachSample calls fn with each series of family f of all, in order, and stops
+// at its first error.
+func eachSample(all []hcTargets, f targetFamily, fn func(sample) error) error {
 	var values [len(backendStates)]float64
 	for k := range all {
-		// Label pairs sorted by name, as the registry expects them:
-		// healthcheck, namespace, state, target. They point into all and
-		// into the targets' slices, which are never changed.
 		e := &all[k]
-		hc := &dto.LabelPair{Name: &labelNames.healthCheck, Value: &e.key.Name}
-		ns := &dto.LabelPair{Name: &labelNames.namespace, Value: &e.key.Namespace}
 		for i := range e.targets {
 			t := &e.targets[i]
-			target := &dto.LabelPair{Name: &labelNames.target, Value: &t.name}
-			labels := []*dto.LabelPair{hc, ns, target}
-			for f := range numTargetFamilies {
-				for j, v := range t.values(f, &values) {
-					series := &targetSeries{desc: g.descs[f], labels: labels, value: v}
-					if f == familyBackends {
-						series.labels = []*dto.LabelPair{hc, ns, backendStatePairs[j], target}
-					}
-					ch <- series
+			for j, v := range t.values(f, &values) {
+				s := sample{namespace: e.key.Namespace, healthCheck: e.key.Name, target: t.name, value: v}
+				if f == familyBackends {
+					s.state = backendStates[j]
+				}
+				if err := fn(s); err != nil {
+					return err
 				}
 			}
 		}
 	}
-}
-
-// labelNames are the names of the targets' labels, which their series point
-// to.
-var labelNames = struct{ healthCheck, namespace, state, target string }{
-	labelHealthCheck, labelNamespace, labelState, labelTarget,
-}
-
-// backendStatePairs are the state labels of healthcheck_target_backends,
-// shared by every scrape, as a registered vector shares its series' labels.
-var backendStatePairs = [len(backendStates)]*dto.LabelPair{
-	{Name: &labelNames.state, Value: &backendStates[0]},
-	{Name: &labelNames.state, Value: &backendStates[1]},
-	{Name: &labelNames.state, Value: &backendStates[2]},
-}
-
-// targetSeries is one gauge series of a target, as a scrape makes it.
-type targetSeries struct {
-	desc   *prometheus.Desc
-	labels []*dto.LabelPair
-	value  float64
-}
-
-// Desc implements prometheus.Metric.
-func (s *targetSeries) Desc() *prometheus.Desc { return s.desc }
-
-// Write implements prometheus.Metric.
-func (s *targetSeries) Write(out *dto.Metric) error {
-	out.Label = s.labels
-	out.Gauge = &dto.Gauge{Value: &s.value}
 	return nil
 }

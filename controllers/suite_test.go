@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,16 +30,6 @@ var (
 	// metricsAddr is where the operator serves its metrics.
 	metricsAddr string
 )
-
-// freeLoopbackAddress returns a loopback address with a port no one listens on.
-func freeLoopbackAddress() (string, error) {
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String(), nil
-}
 
 // blockedAddress is a loopback address the suite's outbound policy denies.
 const blockedAddress = "127.0.0.2"
@@ -82,10 +73,12 @@ func runSuite(m *testing.M) int {
 	// Metrics are served on a loopback port over plain HTTP, so that the tests
 	// read them as Prometheus does (scrapeMetrics), through the manager's own
 	// metrics server.
-	if metricsAddr, err = freeLoopbackAddress(); err != nil {
+	ports, err := testenv.FreeLoopbackPorts(1)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	metricsAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	opts.MetricsAddr, opts.SecureMetrics = metricsAddr, false
 	operator, err := testenv.StartOperator(operatorCfg, opts)
 	if err != nil {

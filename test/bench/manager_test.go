@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,8 +34,9 @@ func startManager(b *testing.B, env *testenv.Env, bin string, shardArgs []string
 	dir := b.TempDir()
 	kubeconfigPath := filepath.Join(dir, "kubeconfig")
 	must(b, env.WriteKubeconfig(kubeconfigPath, "bench-manager"))
-	port, err := freePort()
+	ports, err := testenv.FreeLoopbackPorts(1)
 	must(b, err)
+	port := ports[0]
 
 	m := &manager{
 		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
@@ -247,13 +247,4 @@ func findProcess(name, arg string) int {
 		}
 	}
 	return 0
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -24,6 +24,7 @@ import (
 
 	monitoringv1alpha1 "github.com/healthcheck-operator/healthcheck-operator/api/v1alpha1"
 	"github.com/healthcheck-operator/healthcheck-operator/internal/devenv"
+	"github.com/healthcheck-operator/healthcheck-operator/internal/testenv"
 )
 
 const (
@@ -48,7 +49,10 @@ func TestMakeRunEmbedded(t *testing.T) {
 	}
 	bin := buildRunLocal(t, root)
 	stateDir := filepath.Join(t.TempDir(), "run")
-	ports := freePorts(t, 4)
+	ports, err := testenv.FreeLoopbackPorts(4)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := devenv.State{
 		APIServer: loopback(ports[0]),
 		Etcd:      loopback(ports[1]),
@@ -230,22 +234,6 @@ func makeStaleEtcdData(t *testing.T, stateDir string) {
 	if err := os.WriteFile(filepath.Join(wal, "0000000000000000-0000000000000000.wal"), []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// freePorts returns n distinct ports free on 127.0.0.1 right now.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var lc net.ListenConfig
-	var ports []int
-	for range n {
-		l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = l.Close() }()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
