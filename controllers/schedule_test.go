@@ -56,3 +56,39 @@ func TestPhasesSpreadHealthChecksOverTheInterval(t *testing.T) {
 		t.Fatal("phase is not deterministic")
 	}
 }
+
+func TestRoundsOfManyHealthChecksShareSlotsOnTheGrid(t *testing.T) {
+	const interval = 10 * time.Second
+	last := time.Unix(1_800_000_000, 123_456_789) // off every grid: a round started by a spec change
+	slots := map[time.Time]int{}
+	for i := range 500 {
+		key := types.NamespacedName{Namespace: "team-a", Name: fmt.Sprintf("hc-%d", i)}
+		slot := nextSlot(last, interval, phase(key, interval))
+		if slot.UnixNano()%int64(slotGrid) != 0 {
+			t.Fatalf("%s is due at %v, off the %v grid", key, slot, slotGrid)
+		}
+		slots[slot]++
+	}
+	// 500 HealthChecks in 100 slots: the process wakes once for several rounds,
+	// and the rounds are still spread over the whole interval.
+	if len(slots) > int(interval/slotGrid) || len(slots) < 95 {
+		t.Fatalf("500 HealthChecks are due at %d distinct instants, want 95 to %d", len(slots), interval/slotGrid)
+	}
+
+	// An interval that is no whole number of the grid keeps its phases spread
+	// finely, since its later slots could not stay on the grid anyway.
+	const odd = 1234 * time.Millisecond
+	offGrid := 0
+	for i := range 100 {
+		p := phase(types.NamespacedName{Namespace: "team-a", Name: fmt.Sprintf("hc-%d", i)}, odd)
+		if p < 0 || p >= odd {
+			t.Fatalf("phase %v outside [0, %v)", p, odd)
+		}
+		if p%slotGrid != 0 {
+			offGrid++
+		}
+	}
+	if offGrid < 90 {
+		t.Fatalf("%d of 100 phases of a %v interval are off the grid, want nearly all", offGrid, odd)
+	}
+}
