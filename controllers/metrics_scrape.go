@@ -308,21 +308,17 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 	return b
 }
 
-// appendTextFloat writes a value as expfmt does.
+// appendTextFloat writes a value as expfmt does: strconv's shortest form,
+// which spells NaN, +Inf and -Inf as the text format does, with the values a
+// gauge of state mostly holds written without it.
 func appendTextFloat(b []byte, f float64) []byte {
-	switch {
-	case f == 1:
+	switch f {
+	case 1:
 		return append(b, '1')
-	case f == 0:
+	case 0:
 		return append(b, '0')
-	case f == -1:
+	case -1:
 		return append(b, "-1"...)
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	case math.IsInf(f, +1):
-		return append(b, "+Inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Inf"...)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
