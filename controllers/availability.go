@@ -115,8 +115,8 @@ type budgetChange struct {
 // if it turned.
 func setBudgetConditions(status *monitoringv1alpha1.HealthCheckStatus, ledger *availability.Ledger, figures availability.Figures, o *availability.Objective, generation int64, now time.Time) *budgetChange {
 	if o == nil {
-		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetBurning)
-		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetExhausted)
+		removeCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetBurning)
+		removeCondition(&status.Conditions, monitoringv1alpha1.ConditionErrorBudgetExhausted)
 		return nil
 	}
 	rates := ledger.BurnRates(now, *o)

@@ -366,7 +366,7 @@ func (r *HealthCheckReconciler) collectOne(hc *monitoringv1alpha1.HealthCheck, r
 	r.Metrics.observeAvailability(key, figures, o)
 	hc.Status.ObservedGeneration = hc.Generation
 	hc.Status.LastHandledRequestedAt = rnd.requestedAt
-	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
+	removeCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	markRunning(hc, rnd.targets)
 	markDiscovery(hc, r.discovery.lastOf(key))
 	r.budget.keep(key, rnd.targets)
@@ -408,7 +408,7 @@ type parsedMaintenance struct {
 // whether a window is open.
 func markMaintenance(hc *monitoringv1alpha1.HealthCheck, schedule *maintenance.Schedule, at time.Time) bool {
 	if schedule == nil {
-		meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionInMaintenance)
+		removeCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionInMaintenance)
 		return false
 	}
 	active, end, next := schedule.At(at)
@@ -772,6 +772,17 @@ func markDiscovery(hc *monitoringv1alpha1.HealthCheck, found discovered) {
 	meta.SetStatusCondition(&hc.Status.Conditions, cond)
 }
 
+// removeCondition removes the condition of type t, if there is one.
+// meta.RemoveStatusCondition copies the whole list on every call, whether it
+// removes anything or not, and each round calls this four times, mostly for
+// conditions the HealthCheck does not have (no maintenance windows, no
+// objective).
+func removeCondition(conditions *[]metav1.Condition, t string) {
+	if meta.FindStatusCondition(*conditions, t) != nil {
+		meta.RemoveStatusCondition(conditions, t)
+	}
+}
+
 // conditionMessage bounds a condition's message.
 func conditionMessage(s string) string {
 	return monitoringv1alpha1.Truncate(s, monitoringv1alpha1.MaxConditionMessageLength)
@@ -798,7 +809,7 @@ func markProgressing(hc *monitoringv1alpha1.HealthCheck) {
 
 func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
 	hc.Status.ObservedGeneration = hc.Generation
-	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
+	removeCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	hc.Status.NextRunTime = nil
 	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
 		Type:               monitoringv1alpha1.ConditionReady,
@@ -811,7 +822,7 @@ func markSuspended(hc *monitoringv1alpha1.HealthCheck) {
 
 func markInvalid(hc *monitoringv1alpha1.HealthCheck, err *resolve.InvalidSpecError) {
 	hc.Status.ObservedGeneration = hc.Generation
-	meta.RemoveStatusCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
+	removeCondition(&hc.Status.Conditions, monitoringv1alpha1.ConditionReconciling)
 	meta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{
 		Type:               monitoringv1alpha1.ConditionReady,
 		Status:             metav1.ConditionFalse,

@@ -470,3 +470,23 @@ func BenchmarkStatusChanged(b *testing.B) {
 		}
 	}
 }
+
+// TestRemoveConditionCopiesTheListOnlyToRemoveOne: each round removes the
+// conditions a HealthCheck without maintenance windows or an objective never
+// has; that must leave the list as it is, not copy it (a round's garbage), and
+// a condition that is there is removed.
+func TestRemoveConditionCopiesTheListOnlyToRemoveOne(t *testing.T) {
+	conditions := []metav1.Condition{
+		{Type: monitoringv1alpha1.ConditionReady, Status: metav1.ConditionTrue},
+		{Type: monitoringv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue},
+	}
+	first := &conditions[0]
+	removeCondition(&conditions, monitoringv1alpha1.ConditionInMaintenance)
+	if len(conditions) != 2 || &conditions[0] != first {
+		t.Fatalf("removing an absent condition replaced the list: %+v", conditions)
+	}
+	removeCondition(&conditions, monitoringv1alpha1.ConditionReconciling)
+	if len(conditions) != 1 || conditions[0].Type != monitoringv1alpha1.ConditionReady {
+		t.Fatalf("after removing Reconciling: %+v", conditions)
+	}
+}
