@@ -51,9 +51,14 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 type goals struct {
 	startup spread
 	// latency is the latency-bound list's wall time, process start to exit.
-	latency    spread
-	throughput []throughputGoal
-	wrkClose   float64 // requests/s
+	latency spread
+	// latencyFloor is the least the latency-bound list can take on this
+	// machine, process start to exit: the start-up's median, then each
+	// worker's checks one after another, each as long as one request with a
+	// fresh connection takes wrk on the same server.
+	latencyFloor time.Duration
+	throughput   []throughputGoal
+	wrkClose     float64 // requests/s
 	// wrkDuration is how long the wrk run of wrkClose lasted.
 	wrkDuration time.Duration
 }
@@ -172,6 +177,16 @@ func latencyBound(ctx context.Context, cfg config, dir string, p *printer, g *go
 	}
 	ideal := time.Duration((latencyURLs+latencyWorkers-1)/latencyWorkers) * latencyDelay
 	g.latency = spreadOf(wall)
+	// One connection, one request after another, each on a fresh connection
+	// as every check is: the time a request takes here, client and server
+	// and the machine between them, when nothing else runs.
+	one, err := runWrkWith(ctx, srv, cfg.wrk, 1, 1, true, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	perRequest := time.Duration(float64(time.Second) / one.rps)
+	checksInARow := (latencyURLs + latencyWorkers - 1) / latencyWorkers
+	g.latencyFloor = g.startup.median + time.Duration(checksInARow)*perRequest
 	ratio := func(s spread) string {
 		return fmt.Sprintf("%.3f (%.3f–%.3f)", float64(ideal)/float64(s.median), float64(ideal)/float64(s.high), float64(ideal)/float64(s.low))
 	}
@@ -181,6 +196,10 @@ func latencyBound(ctx context.Context, cfg config, dir string, p *printer, g *go
 	p.printf("|---|---:|---:|---:|---:|---:|\n")
 	p.printf("| `%s run --urls-file FILE --workers %d -o json` | %s | **%s** | %s | %s | %s |\n", cfg.plugin, latencyWorkers,
 		g.latency, ratio(g.latency), spreadOf(first), spreadOf(round), ratio(spreadOf(round)))
+	p.printf("\nThe machine's floor for it: `%s` on the same server gives %.1f requests/s, %s a request with a fresh connection each (the delay is %s). "+
+		"A worker's %d checks in a row take at least %d × that, %s (ideal/that: %.3f); after the start-up's median (%s), the whole process at least %s: ideal/floor %.3f.\n",
+		one.command, one.rps, ms(perRequest), latencyDelay, checksInARow, checksInARow, ms(time.Duration(checksInARow)*perRequest),
+		float64(ideal)/float64(time.Duration(checksInARow)*perRequest), ms(g.startup.median), ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
 	return p.err
 }
 
@@ -201,6 +220,10 @@ func (g *goals) print(p *printer) {
 	p.printf("| %d URLs × %s, %d workers: ideal (%s) / process start to exit ≥ %.2f | %s | %.3f (%.3f–%.3f) | %s |\n",
 		latencyURLs, latencyDelay, latencyWorkers, ms(ideal), minLatencyRatio, g.latency, lr,
 		float64(ideal)/float64(g.latency.high), float64(ideal)/float64(g.latency.low), met(lr >= minLatencyRatio))
+	if g.latencyFloor > 0 {
+		p.printf("| … the machine's floor for it (start-up, then %d requests in a row at wrk's time for one, above) | %s | %.3f | the most this machine allows |\n",
+			(latencyURLs+latencyWorkers-1)/latencyWorkers, ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
+	}
 	for _, t := range g.throughput {
 		if len(t.ratios) > 0 {
 			r := t.ratios[len(t.ratios)/2]

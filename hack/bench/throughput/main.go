@@ -328,12 +328,17 @@ var (
 )
 
 func runWrk(ctx context.Context, srv *delayserver.Server, cfg config, closeConn bool, d time.Duration) (wrkRun, error) {
-	args := []string{"-t2", "-c" + strconv.Itoa(cfg.workers), "-d" + d.String()}
+	return runWrkWith(ctx, srv, cfg.wrk, 2, cfg.workers, closeConn, d)
+}
+
+// runWrkWith runs wrk on srv with threads threads and conns connections.
+func runWrkWith(ctx context.Context, srv *delayserver.Server, wrk string, threads, conns int, closeConn bool, d time.Duration) (wrkRun, error) {
+	args := []string{"-t" + strconv.Itoa(threads), "-c" + strconv.Itoa(conns), "-d" + d.String()}
 	if closeConn {
 		args = append(args, "-H", "Connection: close")
 	}
 	args = append(args, srv.URL+"/")
-	cmd := exec.CommandContext(ctx, cfg.wrk, args...)
+	cmd := exec.CommandContext(ctx, wrk, args...)
 	before := selfCPU()
 	start := time.Now()
 	output, err := cmd.CombinedOutput()
