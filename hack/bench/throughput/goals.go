@@ -30,6 +30,11 @@ const (
 	latencyURLs    = 1000
 	latencyWorkers = 50
 	latencyDelay   = 20 * time.Millisecond
+	// latencyInARow is how many checks each worker makes one after another.
+	latencyInARow = (latencyURLs + latencyWorkers - 1) / latencyWorkers
+	// latencyIdeal is the list's ideal time: each worker's checks in a row,
+	// each as long as the server's delay.
+	latencyIdeal = latencyInARow * latencyDelay
 )
 
 // spread is a measurement's median and range over its runs.
@@ -175,7 +180,7 @@ func latencyBound(ctx context.Context, cfg config, dir string, p *printer, g *go
 		first = append(first, st.First.Sub(m.start))
 		round = append(round, st.Last.Sub(st.First)+latencyDelay)
 	}
-	ideal := time.Duration((latencyURLs+latencyWorkers-1)/latencyWorkers) * latencyDelay
+	ideal := latencyIdeal
 	g.latency = spreadOf(wall)
 	// One connection, one request after another, each on a fresh connection
 	// as every check is: the time a request takes here, client and server
@@ -184,9 +189,12 @@ func latencyBound(ctx context.Context, cfg config, dir string, p *printer, g *go
 	if err != nil {
 		return err
 	}
+	if one.rps <= 0 {
+		return fmt.Errorf("%s: no requests", one.command)
+	}
 	perRequest := time.Duration(float64(time.Second) / one.rps)
-	checksInARow := (latencyURLs + latencyWorkers - 1) / latencyWorkers
-	g.latencyFloor = g.startup.median + time.Duration(checksInARow)*perRequest
+	inARow := latencyInARow * perRequest
+	g.latencyFloor = g.startup.median + inARow
 	ratio := func(s spread) string {
 		return fmt.Sprintf("%.3f (%.3f–%.3f)", float64(ideal)/float64(s.median), float64(ideal)/float64(s.high), float64(ideal)/float64(s.low))
 	}
@@ -198,8 +206,8 @@ func latencyBound(ctx context.Context, cfg config, dir string, p *printer, g *go
 		g.latency, ratio(g.latency), spreadOf(first), spreadOf(round), ratio(spreadOf(round)))
 	p.printf("\nThe machine's floor for it: `%s` on the same server gives %.1f requests/s, %s a request with a fresh connection each (the delay is %s). "+
 		"A worker's %d checks in a row take at least %d × that, %s (ideal/that: %.3f); after the start-up's median (%s), the whole process at least %s: ideal/floor %.3f.\n",
-		one.command, one.rps, ms(perRequest), latencyDelay, checksInARow, checksInARow, ms(time.Duration(checksInARow)*perRequest),
-		float64(ideal)/float64(time.Duration(checksInARow)*perRequest), ms(g.startup.median), ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
+		one.command, one.rps, ms(perRequest), latencyDelay, latencyInARow, latencyInARow, ms(inARow),
+		float64(ideal)/float64(inARow), ms(g.startup.median), ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
 	return p.err
 }
 
@@ -215,14 +223,14 @@ func (g *goals) print(p *printer) {
 	p.printf("| goal | measured | ratio | |\n|---|---:|---:|---|\n")
 	p.printf("| start-up: process start to the first check of 1 URL, under %s | %s | %.2f of the bound | %s |\n",
 		ms(maxStartup), g.startup, float64(g.startup.median)/float64(maxStartup), met(g.startup.median < maxStartup))
-	ideal := time.Duration((latencyURLs+latencyWorkers-1)/latencyWorkers) * latencyDelay
+	ideal := latencyIdeal
 	lr := float64(ideal) / float64(g.latency.median)
 	p.printf("| %d URLs × %s, %d workers: ideal (%s) / process start to exit ≥ %.2f | %s | %.3f (%.3f–%.3f) | %s |\n",
 		latencyURLs, latencyDelay, latencyWorkers, ms(ideal), minLatencyRatio, g.latency, lr,
 		float64(ideal)/float64(g.latency.high), float64(ideal)/float64(g.latency.low), met(lr >= minLatencyRatio))
 	if g.latencyFloor > 0 {
 		p.printf("| … the machine's floor for it (start-up, then %d requests in a row at wrk's time for one, above) | %s | %.3f | the most this machine allows |\n",
-			(latencyURLs+latencyWorkers-1)/latencyWorkers, ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
+			latencyInARow, ms(g.latencyFloor), float64(ideal)/float64(g.latencyFloor))
 	}
 	for _, t := range g.throughput {
 		if len(t.ratios) > 0 {
