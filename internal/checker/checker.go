@@ -566,19 +566,19 @@ func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResu
 	return results
 }
 
-// acquireGlobal takes a slot of the process-wide cap for t, waiting if all are
+// acquireGlobal takes a slot of the process-wide cap for a check of url, waiting if all are
 // busy, and tells whether it got one before ctx was done. The dispatcher
 // waits, not a goroutine of the check's own: under a saturated cap, 10,000
 // HealthChecks of 10 workers would otherwise park 100,000 goroutines, and their
 // stacks were most of a gigabyte of the manager's memory.
-func (c *Checker) acquireGlobal(ctx context.Context, t Target) bool {
+func (c *Checker) acquireGlobal(ctx context.Context, url string) bool {
 	if c.global == nil {
 		return true
 	}
 	if !c.global.TryAcquire(1) {
 		// TryAcquire fails while others wait, so arrival order holds.
 		if c.globalWaitHook != nil {
-			c.globalWaitHook(t.URL)
+			c.globalWaitHook(url)
 		}
 		if c.global.Acquire(ctx, 1) != nil {
 			return false
@@ -608,18 +608,20 @@ func (c *Checker) cancelled(t Target, i int) Result {
 func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, done chan<- Result) {
 	sem := semaphore.NewWeighted(int64(workers))
 	var wg sync.WaitGroup
-	for i, t := range targets {
-		if !c.acquireSlots(ctx, sem, i, t) {
-			done <- c.cancelled(t, i)
+	for i := range targets {
+		if !c.acquireSlots(ctx, sem, i, targets[i].URL) {
+			done <- c.cancelled(targets[i], i)
 			continue
 		}
 		wg.Add(1)
+		// The task reads its target from targets: a copy captured by the
+		// closure would be a heap copy of a Target per check.
 		c.pool.run(func() {
 			defer wg.Done()
 			defer sem.Release(1)
 			defer c.releaseGlobal()
 			// The check's deadline starts now that it has its slots.
-			r := c.Check(ctx, t)
+			r := c.Check(ctx, targets[i])
 			r.Index = i
 			done <- r
 		})
@@ -631,11 +633,11 @@ func (c *Checker) dispatch(ctx context.Context, targets []Target, workers int, d
 // acquireSlots takes target i's slots, one of sem's and then one of the
 // process-wide cap, and tells whether it got both before ctx was done; if not,
 // it holds neither.
-func (c *Checker) acquireSlots(ctx context.Context, sem *semaphore.Weighted, i int, t Target) bool {
+func (c *Checker) acquireSlots(ctx context.Context, sem *semaphore.Weighted, i int, url string) bool {
 	if !c.acquireWorker(ctx, sem, i) {
 		return false
 	}
-	if !c.acquireGlobal(ctx, t) {
+	if !c.acquireGlobal(ctx, url) {
 		sem.Release(1)
 		return false
 	}
