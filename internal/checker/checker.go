@@ -566,11 +566,11 @@ func (c *Checker) Run(ctx context.Context, targets []Target, workers int, onResu
 	return results
 }
 
-// acquireGlobal takes a slot of the process-wide cap for a check of url, waiting if all are
-// busy, and tells whether it got one before ctx was done. The dispatcher
-// waits, not a goroutine of the check's own: under a saturated cap, 10,000
-// HealthChecks of 10 workers would otherwise park 100,000 goroutines, and their
-// stacks were most of a gigabyte of the manager's memory.
+// acquireGlobal takes a slot of the process-wide cap for a check of url,
+// waiting if all are busy, and tells whether it got one before ctx was done.
+// The dispatcher waits, not a goroutine of the check's own: under a saturated
+// cap, 10,000 HealthChecks of 10 workers would otherwise park 100,000
+// goroutines, and their stacks were most of a gigabyte of the manager's memory.
 func (c *Checker) acquireGlobal(ctx context.Context, url string) bool {
 	if c.global == nil {
 		return true
